@@ -54,9 +54,14 @@ macro_rules! decode_errors {
             pub fn rule_for(&self, version: ProtocolVersion) -> &'static str {
                 match version {
                     ProtocolVersion::V5 => self.rule(),
-                    ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 => match self {
-                        $(DecodeError::$name { .. } => $rule311,)*
-                    },
+                    ProtocolVersion::V3_1 | ProtocolVersion::V3_1_1 => {
+                        if let DecodeError::InvalidReasonCode { packet, .. } = self {
+                            return reason_code_rule_v311(*packet);
+                        }
+                        match self {
+                            $(DecodeError::$name { .. } => $rule311,)*
+                        }
+                    }
                 }
             }
         }
@@ -157,7 +162,7 @@ decode_errors! {
         "password flag set without user name flag";
     /// The reserved bits of the CONNACK acknowledge flags are set.
     ReservedConnAckFlags
-        => MALFORMED_PACKET, v5: "MQTT-3.2.2-1", v311: "MQTT-3.2.2-1 (section)",
+        => MALFORMED_PACKET, v5: "MQTT-3.2.2-1", v311: "MQTT-3.2.2.1 (section)",
         "reserved CONNACK acknowledge flags are set";
     /// CONNACK has Session Present set with a non-zero reason code.
     SessionPresentOnRefusal
@@ -233,10 +238,14 @@ decode_errors! {
     InvalidSingleLevelWildcard
         => TOPIC_FILTER_INVALID, v5: "MQTT-4.7.1-2", v311: "MQTT-4.7.1-3",
         "'+' must occupy a whole level of a topic filter";
-    /// A shared subscription's ShareName is empty or contains `/`, `+` or `#`.
+    /// A shared subscription's ShareName is empty (`$share/` or `$share//t`).
+    EmptyShareName
+        => TOPIC_FILTER_INVALID, v5: "MQTT-4.8.2-1", v311: "MQTT-4.8.2-1 (5.0 only)",
+        "share name must be at least one character long";
+    /// A shared subscription's ShareName contains `+` or `#`.
     InvalidShareName
         => TOPIC_FILTER_INVALID, v5: "MQTT-4.8.2-2", v311: "MQTT-4.8.2-2 (5.0 only)",
-        "share name must be non-empty and contain no '/', '+' or '#'";
+        "share name must not contain '+' or '#'";
     /// A shared subscription has no topic filter after the ShareName.
     MissingSharedFilter
         => TOPIC_FILTER_INVALID, v5: "MQTT-4.8.2-2", v311: "MQTT-4.8.2-2 (5.0 only)",
@@ -265,7 +274,8 @@ decode_errors! {
         => PROTOCOL_ERROR, v5: "MQTT-3.1.2 (section)", v311: "MQTT-3.1.2 (5.0 only)",
         "authentication data without an authentication method";
     /// The reason code is not one of those allowed in this packet (the rule depends on the
-    /// packet: MQTT-3.2.2-8, MQTT-3.4.2-1, ..., MQTT-3.15.2-1).
+    /// packet: MQTT-3.2.2-8, MQTT-3.4.2-1, ..., MQTT-3.15.2-1; in MQTT 3.1.1 MQTT-3.9.3-2 for
+    /// SUBACK and section 3.2.2.3 for CONNACK).
     InvalidReasonCode { packet: PacketType, code: ReasonCode }
         => MALFORMED_PACKET, v5: "MQTT-3.4.2-1", v311: "MQTT-3.9.3-2",
         "reason code {code} is not allowed in {packet:?}";
@@ -292,6 +302,17 @@ fn reason_code_rule(packet: PacketType) -> &'static str {
         PacketType::Disconnect => "MQTT-3.14.2-1",
         PacketType::Auth => "MQTT-3.15.2-1",
         _ => "MQTT-2.4 (section)",
+    }
+}
+
+/// The MQTT 3.1.1 statement for a reserved return code: only SUBACK has a numbered one; the
+/// CONNACK return codes 6-255 are reserved by section 3.2.2.3 without a statement id, and no
+/// other 3.x packet carries a code.
+fn reason_code_rule_v311(packet: PacketType) -> &'static str {
+    match packet {
+        PacketType::SubAck => "MQTT-3.9.3-2",
+        PacketType::ConnAck => "MQTT-3.2.2.3 (section)",
+        _ => "MQTT-2.4 (5.0 only)",
     }
 }
 

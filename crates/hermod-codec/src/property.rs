@@ -491,6 +491,22 @@ property_set! {
     }
 }
 
+impl AckProperties {
+    /// Reads the property block of `packet`, one of the six packet types that share this set,
+    /// so that a property the set does not allow is reported against the packet it arrived in.
+    pub(crate) fn read_block_of(
+        reader: &mut Reader,
+        packet: crate::header::PacketType,
+    ) -> Result<AckProperties, DecodeError> {
+        AckProperties::read_block(reader).map_err(|error| match error {
+            DecodeError::PropertyNotAllowed { property, .. } => {
+                DecodeError::PropertyNotAllowed { property, packet }
+            }
+            other => other,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

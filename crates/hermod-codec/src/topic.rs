@@ -152,7 +152,10 @@ fn check_filter(bytes: &[u8]) -> Result<(), DecodeError> {
                 None => (Some(rest), None),
             };
             let share_name = share_name.unwrap_or_default();
-            if share_name.is_empty() || share_name.iter().any(|&b| b == b'+' || b == b'#') {
+            if share_name.is_empty() {
+                return Err(DecodeError::EmptyShareName);
+            }
+            if share_name.iter().any(|&b| b == b'+' || b == b'#') {
                 return Err(DecodeError::InvalidShareName);
             }
             match filter {
@@ -270,8 +273,8 @@ mod tests {
             ("##", DecodeError::InvalidMultiLevelWildcard),
             ("a+", DecodeError::InvalidSingleLevelWildcard),
             ("a/+b/c", DecodeError::InvalidSingleLevelWildcard),
-            ("$share/", DecodeError::InvalidShareName),
-            ("$share//a", DecodeError::InvalidShareName),
+            ("$share/", DecodeError::EmptyShareName),
+            ("$share//a", DecodeError::EmptyShareName),
             ("$share/g+/a", DecodeError::InvalidShareName),
             ("$share/g", DecodeError::MissingSharedFilter),
             ("$share/g/", DecodeError::MissingSharedFilter),

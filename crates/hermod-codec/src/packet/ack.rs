@@ -38,7 +38,7 @@ fn decode_ack(
     let properties = if reader.is_empty() {
         AckProperties::default()
     } else {
-        AckProperties::read_block(reader)?
+        AckProperties::read_block_of(reader, packet)?
     };
     Ok((packet_id, ReasonCode::from_byte(code), properties))
 }

@@ -67,7 +67,10 @@ impl SubAck {
     ) -> Result<SubAck, DecodeError> {
         let packet_id = reader.read_packet_id()?;
         let (properties, allowed) = if version.is_v5() {
-            (AckProperties::read_block(reader)?, SUBACK_CODES_V5)
+            (
+                AckProperties::read_block_of(reader, PacketType::SubAck)?,
+                SUBACK_CODES_V5,
+            )
         } else {
             (AckProperties::default(), SUBACK_CODES_V3)
         };
@@ -126,7 +129,7 @@ impl UnsubAck {
                 reasons: Vec::new(),
             });
         }
-        let properties = AckProperties::read_block(reader)?;
+        let properties = AckProperties::read_block_of(reader, PacketType::UnsubAck)?;
         let reasons = read_codes(PacketType::UnsubAck, UNSUBACK_CODES, reader)?;
         Ok(UnsubAck {
             packet_id,
