@@ -78,8 +78,8 @@ impl Decoder {
         if buf.len() < size {
             return Ok(None);
         }
-        buf.advance(header.header_length);
-        let body = buf.split_to(header.remaining_length).freeze();
+        let mut body = buf.split_to(size).freeze();
+        body.advance(header.header_length);
         let packet = Packet::decode_body(&header, body, self.version, self.role)?;
         if let Packet::Connect(connect) = &packet {
             self.version = Some(connect.protocol);

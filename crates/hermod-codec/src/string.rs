@@ -25,6 +25,11 @@ impl MqttString {
         Ok(MqttString(bytes))
     }
 
+    /// Wraps bytes the caller has already validated.
+    pub(crate) fn from_validated(bytes: Bytes) -> MqttString {
+        MqttString(bytes)
+    }
+
     /// Validates and copies `text`.
     pub fn new(text: &str) -> Result<MqttString, DecodeError> {
         MqttString::from_bytes(Bytes::copy_from_slice(text.as_bytes()))
@@ -75,12 +80,56 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<(), DecodeError> {
     if bytes.len() > MAX_FIELD_LEN {
         return Err(DecodeError::FieldTooLong { len: bytes.len() });
     }
+    if is_plain_ascii(bytes, false) {
+        return Ok(());
+    }
     // `from_utf8` rejects ill-formed sequences, overlong forms and encoded surrogates.
     std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)?;
     if bytes.contains(&0) {
         return Err(DecodeError::NullCharacter);
     }
     Ok(())
+}
+
+/// Every byte of an 8-byte word.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte of an 8-byte word.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Non-zero if some byte of `word` is zero (the classic SWAR test: exact as a yes/no answer).
+const fn zero_byte_mask(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGH_BITS
+}
+
+/// Non-zero if some byte of `word` equals `byte`.
+const fn byte_mask(word: u64, byte: u8) -> u64 {
+    zero_byte_mask(word ^ (ONES * byte as u64))
+}
+
+/// The fast path of string validation: true if every byte is ASCII other than NUL (and, with
+/// `no_wildcards`, other than `+` and `#`). Such bytes are valid UTF-8 without U+0000. A false
+/// answer only means the caller must run the full checks.
+///
+/// Scans eight bytes per step; topic names are usually plain ASCII, and this check runs on
+/// every PUBLISH.
+pub(crate) fn is_plain_ascii(bytes: &[u8], no_wildcards: bool) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    for chunk in &mut words {
+        let mut word_bytes = [0u8; 8];
+        word_bytes.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word_bytes);
+        let mut flags = (word & HIGH_BITS) | zero_byte_mask(word);
+        if no_wildcards {
+            flags |= byte_mask(word, b'+') | byte_mask(word, b'#');
+        }
+        if flags != 0 {
+            return false;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .all(|&byte| byte != 0 && byte < 0x80 && !(no_wildcards && (byte == b'+' || byte == b'#')))
 }
 
 impl Hash for MqttString {
@@ -166,6 +215,52 @@ mod tests {
             })
         );
         assert!(MqttString::new(&long[1..]).is_ok());
+    }
+
+    #[test]
+    fn plain_ascii_fast_path_agrees_with_the_full_checks() {
+        let samples: [&[u8]; 9] = [
+            b"",
+            b"sensors/building-7/floor-3/temperature",
+            b"sensors/building-7/floor-3/temp\0rature",
+            b"sensors/building-7/+/temperature",
+            b"sensors/building-7/floor-3/#",
+            b"caf\xC3\xA9/au-lait/and-more-bytes",
+            b"a+",
+            b"\0",
+            b"abcdefgh",
+        ];
+        for bytes in samples {
+            let full = std::str::from_utf8(bytes).is_ok() && !bytes.contains(&0);
+            let wildcard = bytes.iter().any(|&b| b == b'+' || b == b'#');
+            let ascii = bytes.is_ascii();
+            assert_eq!(is_plain_ascii(bytes, false), full && ascii, "{bytes:?}");
+            assert_eq!(
+                is_plain_ascii(bytes, true),
+                full && ascii && !wildcard,
+                "{bytes:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// The eight-bytes-at-a-time scan answers exactly like a byte-by-byte one.
+        #[test]
+        fn plain_ascii_scan_matches_a_bytewise_scan(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![0u8, b'+', b'#', b'/', b'a', 0x7F, 0x80, 0xFF]),
+                    proptest::arbitrary::any::<u8>(),
+                ],
+                0..40,
+            ),
+            no_wildcards in proptest::arbitrary::any::<bool>(),
+        ) {
+            let expected = bytes.iter().all(|&b| {
+                b != 0 && b < 0x80 && !(no_wildcards && (b == b'+' || b == b'#'))
+            });
+            proptest::prop_assert_eq!(is_plain_ascii(&bytes, no_wildcards), expected);
+        }
     }
 
     #[test]

@@ -43,8 +43,13 @@ impl TopicName {
         TopicName(MqttString::default())
     }
 
-    /// Validates an MQTT string that may be empty (the decoder checks the alias rule).
-    pub(crate) fn from_string_allow_empty(string: MqttString) -> Result<TopicName, DecodeError> {
+    /// Validates the bytes of a PUBLISH topic, which may be empty (the decoder checks the
+    /// alias rule). Plain ASCII names, the usual case, take a single fast scan.
+    pub(crate) fn decode_allow_empty(bytes: Bytes) -> Result<TopicName, DecodeError> {
+        if crate::string::is_plain_ascii(&bytes, true) {
+            return Ok(TopicName(MqttString::from_validated(bytes)));
+        }
+        let string = MqttString::from_bytes(bytes)?;
         check_name(string.as_bytes())?;
         Ok(TopicName(string))
     }

@@ -183,7 +183,7 @@ proptest! {
         id in strategies::subscription_id(),
     ) {
         let mut publish: Publish = publish;
-        publish.properties.subscription_identifiers.push(id);
+        publish.properties.metadata_mut().subscription_identifiers.push(id);
         let packet = Packet::Publish(publish);
         let mut wire = packet.encode_to_bytes(ProtocolVersion::V5)
             .map(|bytes| BytesMut::from(&bytes[..]))

@@ -32,10 +32,10 @@ use hermod_codec::{
     Auth, AuthProperties, ConnAck, ConnAckProperties, Connect, ConnectProperties,
     ConnectReturnCode, DecodeError, Decoder, Disconnect, DisconnectProperties, InvalidTopicFilter,
     MqttString, Packet, PacketId, PacketType, PayloadFormat, PropertyId, ProtocolVersion, PubAck,
-    PubComp, PubRec, PubRel, Publish, PublishProperties, QoS, ReasonCode, RetainHandling, Role,
-    SubAck, Subscribe, SubscribeProperties, SubscriptionId, SubscriptionOptions, TopicAlias,
-    TopicFilter, TopicName, UnsubAck, Unsubscribe, UnsubscribeProperties, UserProperty, Will,
-    WillProperties,
+    PubComp, PubRec, PubRel, Publish, PublishMetadata, PublishProperties, QoS, ReasonCode,
+    RetainHandling, Role, SubAck, Subscribe, SubscribeProperties, SubscriptionId,
+    SubscriptionOptions, TopicAlias, TopicFilter, TopicName, UnsubAck, Unsubscribe,
+    UnsubscribeProperties, UserProperty, Will, WillProperties,
 };
 
 use DecodeError as E;
@@ -2868,11 +2868,13 @@ fn valid_v5() -> Vec<Valid> {
                     payload_format: Some(PayloadFormat::Utf8),
                     message_expiry_interval: Some(60),
                     topic_alias: TopicAlias::new(5),
-                    response_topic: Some(name("r/t")),
-                    correlation_data: Some(b(b"\x01\x02")),
-                    content_type: Some(s("text")),
-                    user_properties: vec![user("k", "v")],
-                    subscription_identifiers: Vec::new(),
+                    metadata: Some(Box::new(PublishMetadata {
+                        response_topic: Some(name("r/t")),
+                        correlation_data: Some(b(b"\x01\x02")),
+                        content_type: Some(s("text")),
+                        user_properties: vec![user("k", "v")],
+                        subscription_identifiers: Vec::new(),
+                    })),
                 },
                 ..publish(QoS::ExactlyOnce, name("a/b"), Some(1), b"hello")
             }
@@ -2885,10 +2887,13 @@ fn valid_v5() -> Vec<Valid> {
             "30 0B 00 01 't' 05 0B 01 0B 80 01 'hi'",
             Publish {
                 properties: PublishProperties {
-                    subscription_identifiers: vec![
-                        SubscriptionId::new(1).unwrap(),
-                        SubscriptionId::new(128).unwrap(),
-                    ],
+                    metadata: Some(Box::new(PublishMetadata {
+                        subscription_identifiers: vec![
+                            SubscriptionId::new(1).unwrap(),
+                            SubscriptionId::new(128).unwrap(),
+                        ],
+                        ..PublishMetadata::default()
+                    })),
                     ..PublishProperties::default()
                 },
                 ..publish(QoS::AtMostOnce, name("t"), None, b"hi")

@@ -22,7 +22,7 @@ pub use ack::{PubAck, PubComp, PubRec, PubRel};
 pub use connack::{ConnAck, ConnAckProperties};
 pub use connect::{Connect, ConnectProperties, Will, WillProperties};
 pub use disconnect::{Auth, AuthProperties, Disconnect, DisconnectProperties};
-pub use publish::{Publish, PublishProperties};
+pub use publish::{Publish, PublishMetadata, PublishProperties};
 pub use suback::{SubAck, UnsubAck};
 pub use subscribe::{
     InvalidTopicFilter, RequestedFilter, RetainHandling, Subscribe, SubscribeProperties,

@@ -4,7 +4,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::property::{
-    PayloadFormat, PropertySet, SubscriptionId, TopicAlias, UserProperty, property_set,
+    PayloadFormat, PropertyId, PropertySet, PropertyValue, SubscriptionId, TopicAlias,
+    UserProperty, entry_len, property_set, put_entry, set_once,
 };
 use crate::qos::{PacketId, QoS};
 use crate::string::MqttString;
@@ -31,15 +32,28 @@ pub struct Publish {
     pub payload: Bytes,
 }
 
+/// Properties of PUBLISH (MQTT 5.0 section 3.3.2.3).
+///
+/// The three small, frequent properties are inline; the rest live in a boxed
+/// [`PublishMetadata`] that is `None` when the message carries none of them, so a PUBLISH stays
+/// small to move and costs no allocation on the common path.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PublishProperties {
+    /// Whether the payload is UTF-8 text.
+    pub payload_format: Option<PayloadFormat>,
+    /// Remaining lifetime of the message in seconds.
+    pub message_expiry_interval: Option<u32>,
+    /// A number standing for the topic name on this connection.
+    pub topic_alias: Option<TopicAlias>,
+    /// The less frequent properties; `None` when there are none (never `Some` of an empty
+    /// set after decoding).
+    pub metadata: Option<Box<PublishMetadata>>,
+}
+
 property_set! {
-    /// Properties of PUBLISH (MQTT 5.0 section 3.3.2.3).
-    PublishProperties for Publish {
-        /// Whether the payload is UTF-8 text.
-        payload_format: PayloadFormat = PayloadFormatIndicator,
-        /// Remaining lifetime of the message in seconds.
-        message_expiry_interval: u32 = MessageExpiryInterval,
-        /// A number standing for the topic name on this connection.
-        topic_alias: TopicAlias = TopicAlias,
+    /// The less frequent properties of PUBLISH: request/response, content type, user
+    /// properties and subscription identifiers.
+    PublishMetadata for Publish {
         /// Topic for a response.
         response_topic: TopicName = ResponseTopic,
         /// Data correlating a response with this request.
@@ -52,6 +66,95 @@ property_set! {
         user_properties: UserProperty = UserProperty,
         /// Identifiers of the subscriptions that matched (server to client only).
         subscription_identifiers: SubscriptionId = SubscriptionIdentifier,
+    }
+}
+
+impl PublishProperties {
+    /// The metadata, created empty if absent (for building a message).
+    pub fn metadata_mut(&mut self) -> &mut PublishMetadata {
+        self.metadata.get_or_insert_with(Box::default)
+    }
+
+    /// The User Properties, in order (empty if none).
+    pub fn user_properties(&self) -> &[UserProperty] {
+        self.metadata
+            .as_deref()
+            .map_or(&[], |metadata| &metadata.user_properties)
+    }
+
+    /// The Subscription Identifiers (empty if none).
+    pub fn subscription_identifiers(&self) -> &[SubscriptionId] {
+        self.metadata
+            .as_deref()
+            .map_or(&[], |metadata| &metadata.subscription_identifiers)
+    }
+
+    /// The Response Topic, if any.
+    pub fn response_topic(&self) -> Option<&TopicName> {
+        self.metadata.as_deref()?.response_topic.as_ref()
+    }
+
+    /// The Correlation Data, if any.
+    pub fn correlation_data(&self) -> Option<&Bytes> {
+        self.metadata.as_deref()?.correlation_data.as_ref()
+    }
+
+    /// The Content Type, if any.
+    pub fn content_type(&self) -> Option<&MqttString> {
+        self.metadata.as_deref()?.content_type.as_ref()
+    }
+}
+
+impl PropertySet for PublishProperties {
+    fn accept(&mut self, id: PropertyId, reader: &mut Reader) -> Result<(), DecodeError> {
+        match id {
+            PropertyId::PayloadFormatIndicator => set_once(
+                &mut self.payload_format,
+                PayloadFormat::read(reader, id)?,
+                id,
+            ),
+            PropertyId::MessageExpiryInterval => set_once(
+                &mut self.message_expiry_interval,
+                u32::read(reader, id)?,
+                id,
+            ),
+            PropertyId::TopicAlias => {
+                set_once(&mut self.topic_alias, TopicAlias::read(reader, id)?, id)
+            }
+            _ => self.metadata_mut().accept(id, reader),
+        }
+    }
+
+    fn content_len(&self) -> Result<usize, EncodeError> {
+        let mut len = 0;
+        if let Some(format) = &self.payload_format {
+            len += entry_len(format)?;
+        }
+        if let Some(expiry) = &self.message_expiry_interval {
+            len += entry_len(expiry)?;
+        }
+        if let Some(alias) = &self.topic_alias {
+            len += entry_len(alias)?;
+        }
+        if let Some(metadata) = &self.metadata {
+            len += metadata.content_len()?;
+        }
+        Ok(len)
+    }
+
+    fn write_content(&self, buf: &mut BytesMut) {
+        if let Some(format) = &self.payload_format {
+            put_entry(buf, PropertyId::PayloadFormatIndicator, format);
+        }
+        if let Some(expiry) = &self.message_expiry_interval {
+            put_entry(buf, PropertyId::MessageExpiryInterval, expiry);
+        }
+        if let Some(alias) = &self.topic_alias {
+            put_entry(buf, PropertyId::TopicAlias, alias);
+        }
+        if let Some(metadata) = &self.metadata {
+            metadata.write_content(buf);
+        }
     }
 }
 
@@ -94,7 +197,7 @@ impl Publish {
         if dup && qos == QoS::AtMostOnce {
             return Err(DecodeError::DupWithQos0);
         }
-        let topic = TopicName::from_string_allow_empty(reader.read_string()?)?;
+        let topic = TopicName::decode_allow_empty(reader.read_binary()?)?;
         let packet_id = match qos {
             QoS::AtMostOnce => None,
             QoS::AtLeastOnce | QoS::ExactlyOnce => Some(reader.read_packet_id()?),
@@ -107,7 +210,7 @@ impl Publish {
         if topic.is_empty() && properties.topic_alias.is_none() {
             return Err(DecodeError::EmptyTopicName);
         }
-        if role == Role::Server && !properties.subscription_identifiers.is_empty() {
+        if role == Role::Server && !properties.subscription_identifiers().is_empty() {
             return Err(DecodeError::SubscriptionIdentifierFromClient);
         }
         Ok(Publish {

@@ -16,10 +16,11 @@ use hermod_codec::property::AckProperties;
 use hermod_codec::{
     Auth, AuthProperties, ConnAck, ConnAckProperties, Connect, ConnectProperties, Decoder,
     Disconnect, DisconnectProperties, InvalidTopicFilter, MqttString, Packet, PacketId,
-    PayloadFormat, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, PublishProperties,
-    QoS, ReasonCode, RequestedFilter, RetainHandling, Role, SubAck, Subscribe, SubscribeProperties,
-    Subscription, SubscriptionId, SubscriptionOptions, TopicAlias, TopicFilter, TopicName,
-    UnsubAck, Unsubscribe, UnsubscribeProperties, UserProperty, Will, WillProperties,
+    PayloadFormat, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, PublishMetadata,
+    PublishProperties, QoS, ReasonCode, RequestedFilter, RetainHandling, Role, SubAck, Subscribe,
+    SubscribeProperties, Subscription, SubscriptionId, SubscriptionOptions, TopicAlias,
+    TopicFilter, TopicName, UnsubAck, Unsubscribe, UnsubscribeProperties, UserProperty, Will,
+    WillProperties,
 };
 use proptest::collection::vec;
 use proptest::option::of;
@@ -473,15 +474,21 @@ fn publish_properties(sender: Sender) -> impl Strategy<Value = PublishProperties
                 content_type,
                 user_properties,
                 subscription_identifiers,
-            )| PublishProperties {
-                payload_format,
-                message_expiry_interval,
-                topic_alias,
-                response_topic,
-                correlation_data,
-                content_type,
-                user_properties,
-                subscription_identifiers,
+            )| {
+                let metadata = PublishMetadata {
+                    response_topic,
+                    correlation_data,
+                    content_type,
+                    user_properties,
+                    subscription_identifiers,
+                };
+                PublishProperties {
+                    payload_format,
+                    message_expiry_interval,
+                    topic_alias,
+                    // A decoded PUBLISH has no metadata box when it carries none of those.
+                    metadata: (metadata != PublishMetadata::default()).then(|| Box::new(metadata)),
+                }
             },
         )
 }
