@@ -344,6 +344,14 @@ pub enum EncodeError {
         /// The connection's version.
         version: ProtocolVersion,
     },
+    /// The packet breaks a rule the receiving decoder enforces (QoS 0 with DUP, an empty topic
+    /// without an alias, a 3.x password without a user name, Session Present on a refused
+    /// CONNACK, AUTH without an authentication method).
+    #[error("packet would break {rule}: {error}", rule = .error.rule())]
+    Invalid {
+        /// The rule the receiver would report.
+        error: DecodeError,
+    },
     /// A SUBSCRIBE or UNSUBSCRIBE with no topic filter (MQTT-3.8.3-2, MQTT-3.10.3-2).
     #[error("{packet:?} needs at least one topic filter")]
     NoTopicFilter {

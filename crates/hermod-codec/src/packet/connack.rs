@@ -137,6 +137,11 @@ impl ConnAck {
     }
 
     pub(crate) fn body_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
+        if self.session_present && !self.reason.is_success() {
+            return Err(EncodeError::Invalid {
+                error: DecodeError::SessionPresentOnRefusal,
+            });
+        }
         Ok(2 + if version.is_v5() {
             self.properties.block_len()?
         } else {

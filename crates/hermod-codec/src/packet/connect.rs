@@ -228,6 +228,11 @@ impl Connect {
     /// The body length. The version written is `self.protocol`.
     pub(crate) fn body_len(&self) -> Result<usize, EncodeError> {
         let v5 = self.protocol.is_v5();
+        if self.password.is_some() && self.username.is_none() && !v5 {
+            return Err(EncodeError::Invalid {
+                error: DecodeError::PasswordWithoutUserName,
+            });
+        }
         let mut len = 2 + self.protocol.protocol_name().len() + 1 + 1 + 2;
         if v5 {
             len += self.properties.block_len()?;

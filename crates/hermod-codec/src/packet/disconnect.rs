@@ -175,7 +175,13 @@ impl Auth {
     }
 
     pub(crate) fn body_len(&self) -> Result<usize, EncodeError> {
-        short_form_len(self.reason, &self.properties)
+        let len = short_form_len(self.reason, &self.properties)?;
+        if len > 0 && self.properties.authentication_method.is_none() {
+            return Err(EncodeError::Invalid {
+                error: DecodeError::AuthenticationMethodMissing,
+            });
+        }
+        Ok(len)
     }
 
     pub(crate) fn write_body(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {

@@ -130,13 +130,14 @@ impl Packet {
             return Err(DecodeError::ReservedPacketType { value: 15 });
         }
         let mut reader = Reader::new(body, version.is_v5());
-        if packet_type == PacketType::Publish {
-            // The payload takes the rest of the body, so there is nothing left to check.
-            let publish = Publish::decode(version, role, header.flags, &mut reader)?;
-            return Ok(Packet::Publish(publish));
+        if packet_type != PacketType::Publish {
+            check_flags(header, version)?;
         }
-        check_flags(header, version)?;
         let packet = match packet_type {
+            // The payload takes the rest of the body, so the final check below is trivially met.
+            PacketType::Publish => {
+                Packet::Publish(Publish::decode(version, role, header.flags, &mut reader)?)
+            }
             PacketType::ConnAck => {
                 Packet::ConnAck(Box::new(ConnAck::decode(version, &mut reader)?))
             }
@@ -156,9 +157,8 @@ impl Packet {
                 Packet::Disconnect(Disconnect::decode(version, role, &mut reader)?)
             }
             PacketType::Auth => Packet::Auth(Auth::decode(&mut reader)?),
-            PacketType::Connect | PacketType::Publish => {
-                unreachable!("CONNECT and PUBLISH are decoded above")
-            }
+            // With a version known, CONNECT was answered with SecondConnect above.
+            PacketType::Connect => return Err(DecodeError::SecondConnect),
         };
         reader.finish()?;
         Ok(packet)

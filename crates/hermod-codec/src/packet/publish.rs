@@ -239,6 +239,16 @@ impl Publish {
         if (self.qos == QoS::AtMostOnce) != self.packet_id.is_none() {
             return Err(EncodeError::PacketIdMismatch);
         }
+        if self.dup && self.qos == QoS::AtMostOnce {
+            return Err(EncodeError::Invalid {
+                error: DecodeError::DupWithQos0,
+            });
+        }
+        if self.topic.is_empty() && !(version.is_v5() && self.properties.topic_alias.is_some()) {
+            return Err(EncodeError::Invalid {
+                error: DecodeError::EmptyTopicName,
+            });
+        }
         let mut len = self.topic.as_mqtt_string().wire_len() + self.payload.len();
         if self.packet_id.is_some() {
             len += 2;
