@@ -1,0 +1,290 @@
+//! The broker's shared state: the client registry, the subscription index, retained messages
+//! and timers (delayed wills, session expiry). Thread-safe and free of I/O: connections call
+//! into it from any thread, and time is always an argument.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use hermod_codec::{MqttString, SubscriptionId, SubscriptionOptions};
+use hermod_router::{RetainedIndex, SubscriptionIndex};
+
+use crate::config::BrokerConfig;
+use crate::message::Message;
+use crate::session::{QueueLimits, SessionCell, SessionId};
+use crate::stats::Stats;
+
+/// One subscription in the index: who, with which options.
+#[derive(Clone, Debug)]
+pub struct SubscriptionEntry {
+    /// The subscribing session.
+    pub session: Arc<SessionCell>,
+    /// The granted options.
+    pub options: SubscriptionOptions,
+    /// The MQTT 5 Subscription Identifier, if any.
+    pub subscription_id: Option<SubscriptionId>,
+}
+
+/// Something the broker must do at a given time.
+#[derive(Debug)]
+pub(crate) enum TimerEvent {
+    /// Publish a will whose delay has passed, unless the session reconnected since.
+    Will {
+        session: Arc<SessionCell>,
+        generation: u64,
+        message: Arc<Message>,
+    },
+    /// End a disconnected session whose expiry interval has passed.
+    ExpireSession {
+        session: Arc<SessionCell>,
+        generation: u64,
+    },
+}
+
+/// The broker: cheap to clone, shared by every connection.
+#[derive(Clone, Debug)]
+pub struct Broker {
+    pub(crate) inner: Arc<BrokerInner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct BrokerInner {
+    pub(crate) config: BrokerConfig,
+    pub(crate) sessions: Mutex<HashMap<MqttString, Arc<SessionCell>>>,
+    pub(crate) index: RwLock<SubscriptionIndex<SessionId, SubscriptionEntry>>,
+    pub(crate) retained: RwLock<RetainedIndex<Arc<Message>>>,
+    pub(crate) timers: Mutex<BTreeMap<(Instant, u64), TimerEvent>>,
+    pub(crate) next_id: AtomicU64,
+    pub(crate) queued_bytes: AtomicUsize,
+    pub(crate) shutting_down: AtomicBool,
+    pub(crate) stats: Stats,
+}
+
+impl Broker {
+    /// A broker with the given limits and no sessions.
+    pub fn new(config: BrokerConfig) -> Broker {
+        Broker {
+            inner: Arc::new(BrokerInner {
+                config,
+                sessions: Mutex::new(HashMap::new()),
+                index: RwLock::new(SubscriptionIndex::new()),
+                retained: RwLock::new(RetainedIndex::new()),
+                timers: Mutex::new(BTreeMap::new()),
+                next_id: AtomicU64::new(1),
+                queued_bytes: AtomicUsize::new(0),
+                shutting_down: AtomicBool::new(false),
+                stats: Stats::default(),
+            }),
+        }
+    }
+
+    /// The broker's configuration.
+    pub fn config(&self) -> &BrokerConfig {
+        &self.inner.config
+    }
+
+    /// Counters for metrics and tests.
+    pub fn stats(&self) -> &Stats {
+        &self.inner.stats
+    }
+
+    /// Number of sessions (connected or not).
+    pub fn session_count(&self) -> usize {
+        self.sessions().len()
+    }
+
+    /// Number of retained messages.
+    pub fn retained_count(&self) -> usize {
+        self.retained().len()
+    }
+
+    /// Bytes queued across all sessions.
+    pub fn queued_bytes(&self) -> usize {
+        self.inner.queued_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Starts a graceful shutdown: connections close with 0x8B Server shutting down the next
+    /// time they are polled.
+    pub fn begin_shutdown(&self) {
+        self.inner.shutting_down.store(true, Ordering::Relaxed);
+        let sessions: Vec<Arc<SessionCell>> = self.sessions().values().cloned().collect();
+        for session in sessions {
+            let waker = session.lock().waker.take();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Whether a shutdown has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(Ordering::Relaxed)
+    }
+
+    /// The earliest time [`Broker::handle_timeout`] has work to do.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers().keys().next().map(|(at, _)| *at)
+    }
+
+    /// Runs the timers that are due: delayed wills and session expiry.
+    pub fn handle_timeout(&self, now: Instant) {
+        loop {
+            let event = {
+                let mut timers = self.timers();
+                match timers.first_key_value() {
+                    Some(((at, _), _)) if *at <= now => timers.pop_first().map(|(_, event)| event),
+                    _ => None,
+                }
+            };
+            let Some(event) = event else { return };
+            match event {
+                TimerEvent::Will {
+                    session,
+                    generation,
+                    message,
+                } => {
+                    let still_away = {
+                        let state = session.lock();
+                        state.owner.is_none() && state.generation == generation
+                    };
+                    if still_away {
+                        tracing::debug!(client_id = %session.client_id, "publishing delayed will");
+                        self.publish(now, message);
+                    }
+                }
+                TimerEvent::ExpireSession {
+                    session,
+                    generation,
+                } => {
+                    let expired = {
+                        let state = session.lock();
+                        state.owner.is_none() && state.generation == generation && !state.discarded
+                    };
+                    if expired {
+                        tracing::info!(client_id = %session.client_id, "session expired");
+                        self.discard_session(now, &session);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn schedule(&self, at: Instant, event: TimerEvent) {
+        let sequence = self.next_id();
+        self.timers().insert((at, sequence), event);
+    }
+
+    pub(crate) fn next_id(&self) -> u64 {
+        self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn queue_limits(&self) -> QueueLimits<'_> {
+        let config = &self.inner.config;
+        QueueLimits {
+            max_messages: config.max_queued_messages,
+            max_bytes: config.max_queued_bytes,
+            total_bytes: &self.inner.queued_bytes,
+            max_total_bytes: config.max_queued_bytes_total,
+            policy: config.overflow_policy,
+            queue_qos0_offline: config.queue_qos0_offline,
+        }
+    }
+
+    /// Removes a session for good: its subscriptions leave the index, its queue is freed and
+    /// the registry forgets it (if it still maps the client id to this session). A delayed
+    /// will still pending is published now (the session ended first, MQTT 5.0 section
+    /// 3.1.2.5).
+    pub(crate) fn discard_session(&self, now: Instant, session: &Arc<SessionCell>) {
+        let filters: Vec<String> = {
+            let mut state = session.lock();
+            state.discarded = true;
+            state.clear_queue(&self.inner.queued_bytes);
+            state.inflight.clear();
+            state
+                .subscriptions
+                .drain()
+                .map(|(filter, _)| filter)
+                .collect()
+        };
+        if !filters.is_empty() {
+            let mut index = self.index_mut();
+            for filter in &filters {
+                crate::routing::remove_from_index(&mut index, filter, session.id);
+            }
+        }
+        {
+            let mut sessions = self.sessions();
+            if sessions
+                .get(&session.client_id)
+                .is_some_and(|current| Arc::ptr_eq(current, session))
+            {
+                sessions.remove(&session.client_id);
+            }
+        }
+        let pending_will = {
+            let mut timers = self.timers();
+            let key = timers.iter().find_map(|(key, event)| match event {
+                TimerEvent::Will { session: owner, .. } if Arc::ptr_eq(owner, session) => {
+                    Some(*key)
+                }
+                _ => None,
+            });
+            key.and_then(|key| timers.remove(&key))
+        };
+        if let Some(TimerEvent::Will { message, .. }) = pending_will {
+            self.publish(now, message);
+        }
+    }
+
+    pub(crate) fn sessions(&self) -> MutexGuard<'_, HashMap<MqttString, Arc<SessionCell>>> {
+        self.inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn timers(&self) -> MutexGuard<'_, BTreeMap<(Instant, u64), TimerEvent>> {
+        self.inner
+            .timers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn index(
+        &self,
+    ) -> RwLockReadGuard<'_, SubscriptionIndex<SessionId, SubscriptionEntry>> {
+        self.inner
+            .index
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn index_mut(
+        &self,
+    ) -> RwLockWriteGuard<'_, SubscriptionIndex<SessionId, SubscriptionEntry>> {
+        self.inner
+            .index
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn retained(&self) -> RwLockReadGuard<'_, RetainedIndex<Arc<Message>>> {
+        self.inner
+            .retained
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn retained_mut(&self) -> RwLockWriteGuard<'_, RetainedIndex<Arc<Message>>> {
+        self.inner
+            .retained
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// How long a will waits, capped by the session's own expiry (whichever ends first).
+    pub(crate) fn will_delay(delay: Duration, session_expiry: Duration) -> Duration {
+        delay.min(session_expiry)
+    }
+}

@@ -1,0 +1,456 @@
+//! One network connection's protocol engine, driven sans-IO: the server feeds it decoded
+//! packets, clock ticks and socket closure, and drains the bytes it wants written.
+//!
+//! Call pattern (each method's doc says when to call it again):
+//! 1. [`Connection::handle_packet`] for every packet decoded from the socket;
+//! 2. [`Connection::poll_transmit`] to append everything ready to the write buffer, then write
+//!    it in one call;
+//! 3. sleep until new bytes, the waker registered with [`Connection::set_waker`] (deliveries
+//!    from other sessions), or [`Connection::poll_timeout`]; then [`Connection::handle_timeout`];
+//! 4. when [`Connection::is_closed`] turns true after a `poll_transmit`, flush and close the
+//!    socket; when the socket closes first, call [`Connection::handle_close`].
+
+mod connect;
+mod inbound;
+mod outbound;
+mod subscribe;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use hermod_codec::{Disconnect, MqttString, Packet, ProtocolVersion, ReasonCode, TopicName};
+
+use crate::broker::{Broker, TimerEvent};
+use crate::message::Message;
+use crate::session::SessionCell;
+use crate::stats::Stats;
+use crate::violation::Violation;
+
+/// Why a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The client sent DISCONNECT (with this reason code).
+    ClientDisconnect(ReasonCode),
+    /// The socket closed or failed without DISCONNECT.
+    ConnectionLost,
+    /// The keep alive expired (1.5 × keep alive without a packet).
+    KeepAliveTimeout,
+    /// No CONNECT arrived within the connect timeout.
+    ConnectTimeout,
+    /// The client broke the protocol (reason code sent in MQTT 5).
+    ProtocolViolation(ReasonCode),
+    /// CONNECT was refused (CONNACK with this code was sent).
+    Refused(ReasonCode),
+    /// Another connection took the session over.
+    TakenOver,
+    /// The broker is shutting down.
+    ServerShutdown,
+    /// The session queue overflowed under the Disconnect policy.
+    QuotaExceeded,
+}
+
+impl CloseReason {
+    /// Whether a will is published for this ending (abnormal disconnection, MQTT-3.1.2-8;
+    /// DISCONNECT 0x04 asks for it explicitly).
+    fn publishes_will(self, on_shutdown: bool) -> bool {
+        match self {
+            CloseReason::ClientDisconnect(reason) => {
+                reason == ReasonCode::DISCONNECT_WITH_WILL_MESSAGE
+            }
+            CloseReason::ServerShutdown => on_shutdown,
+            CloseReason::Refused(_) | CloseReason::ConnectTimeout => false,
+            _ => true,
+        }
+    }
+}
+
+/// The will of the connected client, ready to publish.
+#[derive(Debug)]
+struct PendingWill {
+    message: Arc<Message>,
+    delay: Duration,
+}
+
+/// Where the connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    AwaitingConnect,
+    Active,
+    Closed,
+}
+
+/// A network connection's protocol state.
+pub struct Connection {
+    broker: Broker,
+    id: u64,
+    peer: String,
+    opened_at: Instant,
+    phase: Phase,
+    version: ProtocolVersion,
+    client_id: MqttString,
+    session: Option<Arc<SessionCell>>,
+    /// Effective keep alive; `None` when off.
+    keep_alive: Option<Duration>,
+    last_received: Instant,
+    will: Option<PendingWill>,
+    /// Topic aliases the client set (MQTT 5 inbound).
+    inbound_aliases: HashMap<u16, TopicName>,
+    /// Topic aliases the broker set towards the client (MQTT 5 outbound).
+    outbound_aliases: HashMap<TopicName, u16>,
+    /// The highest alias the client accepts (0: none).
+    client_topic_alias_maximum: u16,
+    /// The most QoS 1/2 messages the client accepts unacknowledged.
+    send_window: u16,
+    /// The largest packet the client accepts.
+    client_max_packet_size: usize,
+    /// Whether the client allows reason strings and user properties on failures.
+    request_problem_information: bool,
+    /// Whether the session expiry at CONNECT was 0 (then DISCONNECT may not raise it).
+    connect_expiry_zero: bool,
+    /// Encoded packets waiting for `poll_transmit`.
+    tx: BytesMut,
+    /// Set once the connection must end.
+    close: Option<CloseReason>,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("id", &self.id)
+            .field("peer", &self.peer)
+            .field("client_id", &self.client_id)
+            .field("phase", &self.phase)
+            .field("version", &self.version)
+            .field("close", &self.close)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Broker {
+    /// A new connection from `peer` (for logs), opened at `now`.
+    pub fn accept(&self, now: Instant, peer: impl Into<String>) -> Connection {
+        Connection {
+            broker: self.clone(),
+            id: self.next_id(),
+            peer: peer.into(),
+            opened_at: now,
+            phase: Phase::AwaitingConnect,
+            version: ProtocolVersion::V3_1_1,
+            client_id: MqttString::default(),
+            session: None,
+            keep_alive: None,
+            last_received: now,
+            will: None,
+            inbound_aliases: HashMap::new(),
+            outbound_aliases: HashMap::new(),
+            client_topic_alias_maximum: 0,
+            send_window: u16::MAX,
+            client_max_packet_size: hermod_codec::header::MAX_PACKET_SIZE,
+            request_problem_information: true,
+            connect_expiry_zero: true,
+            tx: BytesMut::new(),
+            close: None,
+        }
+    }
+}
+
+impl Connection {
+    /// The connection's identity (unique for the broker's lifetime).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The client identifier, once CONNECT was accepted (empty before).
+    pub fn client_id(&self) -> &MqttString {
+        &self.client_id
+    }
+
+    /// The protocol version, once CONNECT was accepted.
+    pub fn version(&self) -> ProtocolVersion {
+        self.version
+    }
+
+    /// The largest packet the broker accepts from this client, for the decoder.
+    pub fn max_packet_size(&self) -> usize {
+        self.broker.config().max_packet_size as usize
+    }
+
+    /// Why the connection ended, once it has; the driver then flushes what `poll_transmit`
+    /// gave it and closes the socket.
+    pub fn is_closed(&self) -> Option<CloseReason> {
+        (self.phase == Phase::Closed)
+            .then_some(self.close)
+            .flatten()
+    }
+
+    /// Registers the task waker to call when deliveries arrive for this connection's session
+    /// (or it is taken over, or the broker shuts down). Call before sleeping, every time.
+    pub fn set_waker(&self, waker: &Waker) {
+        if let Some(session) = &self.session {
+            let mut state = session.lock();
+            match &state.waker {
+                Some(existing) if existing.will_wake(waker) => {}
+                _ => state.waker = Some(waker.clone()),
+            }
+        }
+    }
+
+    /// Handles one decoded packet. On a violation the connection is closed (MQTT 5: a
+    /// DISCONNECT with the reason code is queued for `poll_transmit`) and the violation is
+    /// returned for logging.
+    pub fn handle_packet(&mut self, now: Instant, packet: Packet) -> Result<(), Violation> {
+        if self.phase == Phase::Closed {
+            return Ok(());
+        }
+        self.last_received = now;
+        tracing::trace!(conn = self.id, packet = ?packet.packet_type(), "received");
+        let result = match (self.phase, packet) {
+            (Phase::AwaitingConnect, Packet::Connect(connect)) => {
+                self.handle_connect(now, *connect)
+            }
+            (Phase::AwaitingConnect, other) => Err(Violation::Decode(
+                hermod_codec::DecodeError::FirstPacketNotConnect {
+                    packet: other.packet_type(),
+                },
+            )),
+            (_, Packet::Connect(_)) => {
+                Err(Violation::Decode(hermod_codec::DecodeError::SecondConnect))
+            }
+            (_, Packet::Publish(publish)) => self.handle_publish(now, publish),
+            (_, Packet::PubAck(ack)) => self.handle_puback(ack.packet_id),
+            (_, Packet::PubRec(ack)) => self.handle_pubrec(ack.packet_id, ack.reason),
+            (_, Packet::PubRel(ack)) => self.handle_pubrel(ack.packet_id),
+            (_, Packet::PubComp(ack)) => self.handle_pubcomp(ack.packet_id),
+            (_, Packet::Subscribe(subscribe)) => self.handle_subscribe(now, subscribe),
+            (_, Packet::Unsubscribe(unsubscribe)) => self.handle_unsubscribe(unsubscribe),
+            (_, Packet::PingReq) => {
+                self.send(&Packet::PingResp);
+                Ok(())
+            }
+            (_, Packet::Disconnect(disconnect)) => self.handle_disconnect(now, disconnect),
+            (_, Packet::Auth(_)) => Err(Violation::Decode(
+                hermod_codec::DecodeError::UnexpectedPacket {
+                    packet: hermod_codec::PacketType::Auth,
+                },
+            )),
+            (_, other) => Err(Violation::Decode(
+                hermod_codec::DecodeError::UnexpectedPacket {
+                    packet: other.packet_type(),
+                },
+            )),
+        };
+        if let Err(violation) = &result {
+            self.fail(now, violation.clone());
+        }
+        result
+    }
+
+    /// Reports a packet the codec refused: the connection closes as the spec requires (MQTT 5:
+    /// DISCONNECT, or CONNACK before CONNECT succeeded, with the reason code).
+    pub fn handle_decode_error(&mut self, now: Instant, error: hermod_codec::DecodeError) {
+        self.fail(now, Violation::Decode(error));
+    }
+
+    /// Handles the passage of time: the connect timeout, the keep alive, and a takeover or
+    /// shutdown signalled through the session. Call when `poll_timeout` is reached (and after
+    /// every wake).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.phase {
+            Phase::Closed => {}
+            Phase::AwaitingConnect => {
+                if now >= self.opened_at + self.broker.config().connect_timeout {
+                    tracing::info!(conn = self.id, peer = %self.peer, "no CONNECT in time: closing");
+                    self.finish(now, CloseReason::ConnectTimeout, None);
+                }
+            }
+            Phase::Active => {
+                if self.broker.is_shutting_down() {
+                    self.finish(
+                        now,
+                        CloseReason::ServerShutdown,
+                        Some(ReasonCode::SERVER_SHUTTING_DOWN),
+                    );
+                } else if self.lost_session() {
+                    self.finish(
+                        now,
+                        CloseReason::TakenOver,
+                        Some(ReasonCode::SESSION_TAKEN_OVER),
+                    );
+                } else if let Some(deadline) = self.keep_alive_deadline() {
+                    if now >= deadline {
+                        tracing::info!(
+                            conn = self.id,
+                            client_id = %self.client_id,
+                            "keep alive expired"
+                        );
+                        self.finish(
+                            now,
+                            CloseReason::KeepAliveTimeout,
+                            Some(ReasonCode::KEEP_ALIVE_TIMEOUT),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The socket closed or failed. Publishes the will unless the client said DISCONNECT.
+    pub fn handle_close(&mut self, now: Instant) {
+        if self.phase != Phase::Closed {
+            self.finish(now, CloseReason::ConnectionLost, None);
+        }
+    }
+
+    /// The next time `handle_timeout` must be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::AwaitingConnect => Some(self.opened_at + self.broker.config().connect_timeout),
+            Phase::Active => self.keep_alive_deadline(),
+            Phase::Closed => None,
+        }
+    }
+
+    /// 1.5 × the keep alive after the last packet (MQTT-3.1.2-22).
+    fn keep_alive_deadline(&self) -> Option<Instant> {
+        self.keep_alive
+            .map(|keep_alive| self.last_received + keep_alive + keep_alive / 2)
+    }
+
+    /// True if another connection took the session or it was discarded.
+    fn lost_session(&self) -> bool {
+        match &self.session {
+            Some(session) => {
+                let state = session.lock();
+                state.owner != Some(self.id) || state.discarded
+            }
+            None => false,
+        }
+    }
+
+    /// Encodes `packet` into the pending output. Packets the broker builds are always
+    /// encodable; a failure is logged and the packet skipped.
+    fn send(&mut self, packet: &Packet) {
+        if let Err(error) = packet.encode(self.version, &mut self.tx) {
+            tracing::error!(conn = self.id, %error, "could not encode an outgoing packet");
+        }
+    }
+
+    /// Closes after a violation, telling an MQTT 5 client why.
+    fn fail(&mut self, now: Instant, violation: Violation) {
+        Stats::bump(&self.broker.stats().protocol_violations);
+        tracing::warn!(
+            conn = self.id,
+            peer = %self.peer,
+            client_id = %self.client_id,
+            rule = violation.rule(),
+            %violation,
+            "protocol violation: closing"
+        );
+        let reason = violation.reason_code();
+        if self.phase == Phase::AwaitingConnect {
+            if reason == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION {
+                // MQTT-3.1.2-2: answer an unsupported protocol with CONNACK 0x84 (3.x: 0x01).
+                self.refuse(now, reason);
+            } else {
+                // A malformed CONNECT is closed without CONNACK (MQTT-3.1.4-1).
+                self.phase = Phase::Closed;
+                self.close = Some(CloseReason::ProtocolViolation(reason));
+            }
+        } else {
+            self.finish(now, CloseReason::ProtocolViolation(reason), Some(reason));
+        }
+    }
+
+    /// Ends the connection: queues DISCONNECT (MQTT 5, when `disconnect` is given), settles
+    /// the will and detaches the session.
+    fn finish(&mut self, now: Instant, reason: CloseReason, disconnect: Option<ReasonCode>) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        let was_active = self.phase == Phase::Active;
+        self.phase = Phase::Closed;
+        self.close = Some(reason);
+        if let (Some(code), true, true) = (disconnect, was_active, self.version.is_v5()) {
+            self.send(&Packet::Disconnect(Disconnect::new(code)));
+        }
+        if !was_active {
+            return;
+        }
+        tracing::info!(
+            conn = self.id,
+            peer = %self.peer,
+            client_id = %self.client_id,
+            reason = ?reason,
+            "disconnected"
+        );
+        let publish_will = reason.publishes_will(self.broker.config().publish_wills_on_shutdown);
+        let will = self.will.take().filter(|_| publish_will);
+        self.detach_session(now, will);
+    }
+
+    /// Releases the session: discards it if it does not outlive the connection, else arms
+    /// its expiry; publishes or schedules the will.
+    fn detach_session(&mut self, now: Instant, will: Option<PendingWill>) {
+        let Some(session) = self.session.take() else {
+            if let Some(will) = will {
+                self.broker.publish(now, will.message);
+            }
+            return;
+        };
+        let (owned, expiry, generation) = {
+            let mut state = session.lock();
+            let owned = state.owner == Some(self.id) && !state.discarded;
+            if owned {
+                state.owner = None;
+                state.waker = None;
+                state.generation += 1;
+            }
+            (owned, state.expiry, state.generation)
+        };
+        if !owned {
+            // Taken over or discarded: the will of this connection still applies (a delayed
+            // will is cancelled by the reconnection that took the session over).
+            if let Some(will) = will {
+                if will.delay.is_zero() {
+                    self.broker.publish(now, will.message);
+                }
+            }
+            return;
+        }
+        if expiry.is_zero() {
+            self.broker.discard_session(now, &session);
+            if let Some(will) = will {
+                self.broker.publish(now, will.message);
+            }
+            return;
+        }
+        if let Some(will) = will {
+            let delay = Broker::will_delay(will.delay, expiry);
+            if delay.is_zero() {
+                self.broker.publish(now, will.message);
+            } else {
+                self.broker.schedule(
+                    now + delay,
+                    TimerEvent::Will {
+                        session: Arc::clone(&session),
+                        generation,
+                        message: will.message,
+                    },
+                );
+            }
+        }
+        if expiry < Duration::from_secs(u64::from(u32::MAX)) {
+            self.broker.schedule(
+                now + expiry,
+                TimerEvent::ExpireSession {
+                    session,
+                    generation,
+                },
+            );
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Messages to the client: draining the session queue into the in-flight window, encoding each
+//! PUBLISH for this connection (packet id, topic alias, remaining expiry, subscription
+//! identifiers), and resending what was in flight when the session resumes.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use hermod_codec::{
+    Packet, PacketId, PubRel, Publish, PublishProperties, QoS, TopicAlias, TopicName,
+};
+
+use super::{CloseReason, Connection, Phase};
+use crate::message::Delivery;
+use crate::session::{Inflight, OutboundStage};
+use crate::stats::Stats;
+
+impl Connection {
+    /// Appends everything ready to send to `out`: control packets, then queued messages up
+    /// to the in-flight window. Returns true if anything was appended. Call after handling
+    /// packets and after every wake; write `out` in one call.
+    pub fn poll_transmit(&mut self, now: Instant, out: &mut BytesMut) -> bool {
+        if self.phase == Phase::Active {
+            self.handle_timeout(now);
+        }
+        if self.phase == Phase::Active {
+            self.drain_queue(now);
+        }
+        if self.tx.is_empty() {
+            return false;
+        }
+        if out.is_empty() {
+            // Hand over the buffer itself: no copy.
+            std::mem::swap(out, &mut self.tx);
+        } else {
+            out.extend_from_slice(&self.tx);
+            self.tx.clear();
+        }
+        true
+    }
+
+    /// Moves deliveries from the session queue onto the wire, as far as the in-flight window
+    /// allows.
+    fn drain_queue(&mut self, now: Instant) {
+        let Some(session) = self.session.as_ref().map(Arc::clone) else {
+            return;
+        };
+        let window = usize::from(
+            self.broker
+                .config()
+                .max_inflight
+                .get()
+                .min(self.send_window),
+        );
+        let broker = self.broker.clone();
+        let total_bytes = &broker.inner.queued_bytes;
+        loop {
+            let (delivery, packet_id) = {
+                let mut state = session.lock();
+                if state.owner != Some(self.id) || state.discarded {
+                    break;
+                }
+                let Some(front) = state.queue.front() else {
+                    break;
+                };
+                if front.qos != QoS::AtMostOnce && state.inflight.len() >= window {
+                    break;
+                }
+                let Some(delivery) = state.dequeue(total_bytes) else {
+                    break;
+                };
+                if delivery.message.is_expired(now) {
+                    Stats::bump(&self.broker.stats().messages_expired);
+                    continue;
+                }
+                let packet_id = if delivery.qos == QoS::AtMostOnce {
+                    None
+                } else {
+                    let Some(packet_id) = state.allocate_packet_id() else {
+                        state.queue.push_front(delivery);
+                        break;
+                    };
+                    state.inflight.push_back(Inflight {
+                        packet_id,
+                        delivery: delivery.clone(),
+                        stage: if delivery.qos == QoS::AtLeastOnce {
+                            OutboundStage::AwaitingPubAck
+                        } else {
+                            OutboundStage::AwaitingPubRec
+                        },
+                    });
+                    Some(packet_id)
+                };
+                (delivery, packet_id)
+            };
+            if !self.send_delivery(now, &delivery, packet_id, false) {
+                if let Some(packet_id) = packet_id {
+                    let mut state = session.lock();
+                    if let Some(position) = state.inflight_position(packet_id) {
+                        state.inflight.remove(position);
+                    }
+                }
+            }
+        }
+        if session.lock().dropped > 0
+            && self.broker.config().overflow_policy == crate::config::OverflowPolicy::Disconnect
+        {
+            let overflowed = {
+                let mut state = session.lock();
+                std::mem::take(&mut state.dropped) > 0
+            };
+            if overflowed {
+                self.finish(
+                    now,
+                    CloseReason::QuotaExceeded,
+                    Some(hermod_codec::ReasonCode::QUOTA_EXCEEDED),
+                );
+            }
+        }
+    }
+
+    /// Resends what was in flight when the session resumes: PUBLISH with DUP for messages not
+    /// yet acknowledged, PUBREL for those awaiting PUBCOMP (MQTT-4.4.0-1).
+    pub(super) fn resend_inflight(&mut self, now: Instant) {
+        let Some(session) = self.session.as_ref().map(Arc::clone) else {
+            return;
+        };
+        let inflight: Vec<Inflight> = session.lock().inflight.iter().cloned().collect();
+        for entry in inflight {
+            match entry.stage {
+                OutboundStage::AwaitingPubComp => {
+                    self.send(&Packet::PubRel(PubRel::new(entry.packet_id)));
+                }
+                OutboundStage::AwaitingPubAck | OutboundStage::AwaitingPubRec => {
+                    self.send_delivery(now, &entry.delivery, Some(entry.packet_id), true);
+                }
+            }
+        }
+    }
+
+    /// Encodes one PUBLISH for this client. Returns false if it was not sent because it
+    /// exceeds the client's Maximum Packet Size (MQTT-3.1.2-25: such a message is discarded
+    /// for this client).
+    fn send_delivery(
+        &mut self,
+        now: Instant,
+        delivery: &Delivery,
+        packet_id: Option<PacketId>,
+        dup: bool,
+    ) -> bool {
+        let message = &delivery.message;
+        let mut properties = PublishProperties::default();
+        let mut topic = message.topic.clone();
+        if self.version.is_v5() {
+            properties = message.properties.clone();
+            properties.message_expiry_interval = message.remaining_expiry(now);
+            if !delivery.subscription_ids.is_empty() {
+                properties.metadata_mut().subscription_identifiers =
+                    delivery.subscription_ids.clone();
+            }
+            if let Some((alias, known)) = self.outbound_alias(&message.topic) {
+                properties.topic_alias = Some(alias);
+                if known {
+                    topic = TopicName::aliased();
+                }
+            }
+        }
+        let publish = Packet::Publish(Publish {
+            dup,
+            qos: delivery.qos,
+            retain: delivery.retain,
+            topic,
+            packet_id,
+            properties,
+            payload: message.payload.clone(),
+        });
+        match publish.encoded_len(self.version) {
+            Ok(len) if len <= self.client_max_packet_size => {
+                self.send(&publish);
+                Stats::bump(&self.broker.stats().messages_sent);
+                true
+            }
+            _ => {
+                Stats::bump(&self.broker.stats().messages_too_large);
+                tracing::debug!(conn = self.id, topic = %message.topic, "message larger than the client accepts: dropped");
+                false
+            }
+        }
+    }
+
+    /// The outbound alias for a topic, if the client accepts aliases: `(alias, true)` when
+    /// the client already knows it, `(alias, false)` when this PUBLISH sets it. Aliases are
+    /// handed out until the client's maximum; later topics go without.
+    fn outbound_alias(&mut self, topic: &TopicName) -> Option<(TopicAlias, bool)> {
+        if self.client_topic_alias_maximum == 0 {
+            return None;
+        }
+        if let Some(&alias) = self.outbound_aliases.get(topic) {
+            return TopicAlias::new(alias).map(|alias| (alias, true));
+        }
+        let next = u16::try_from(self.outbound_aliases.len() + 1).ok()?;
+        if next > self.client_topic_alias_maximum {
+            return None;
+        }
+        self.outbound_aliases.insert(topic.clone(), next);
+        TopicAlias::new(next).map(|alias| (alias, false))
+    }
+}

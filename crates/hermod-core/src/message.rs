@@ -1,0 +1,70 @@
+//! Application messages as the broker routes them: shared by every recipient, never copied.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hermod_codec::{MqttString, PublishProperties, QoS, SubscriptionId, TopicName};
+
+/// One application message, shared (`Arc`) by every session it is delivered to.
+#[derive(Debug)]
+pub struct Message {
+    /// The topic it was published to.
+    pub topic: TopicName,
+    /// The payload, a slice of the publisher's read buffer.
+    pub payload: Bytes,
+    /// The QoS it was published with (each recipient gets at most its granted QoS).
+    pub qos: QoS,
+    /// The RETAIN flag as published.
+    pub retain: bool,
+    /// Properties passed through to recipients (without Topic Alias and Subscription
+    /// Identifiers, which are per connection).
+    pub properties: PublishProperties,
+    /// The session that published it, for No Local; `None` for wills and broker messages.
+    pub publisher: Option<u64>,
+    /// The publisher's client identifier (empty for broker messages), for the hash-of-client-id
+    /// shared-subscription strategy.
+    pub publisher_client_id: MqttString,
+    /// When the message expires (from Message Expiry Interval), if it does.
+    pub expires_at: Option<Instant>,
+}
+
+impl Message {
+    /// True once the message's expiry interval has passed (MQTT-3.3.2-5).
+    pub fn is_expired(&self, now: Instant) -> bool {
+        self.expires_at.is_some_and(|deadline| now >= deadline)
+    }
+
+    /// The Message Expiry Interval to send on, in whole seconds still remaining (MQTT-3.3.2-6),
+    /// or `None` if the message does not expire.
+    pub fn remaining_expiry(&self, now: Instant) -> Option<u32> {
+        let deadline = self.expires_at?;
+        let remaining = deadline.saturating_duration_since(now);
+        Some(u32::try_from(remaining.as_secs()).unwrap_or(u32::MAX))
+    }
+
+    /// The deadline for an expiry interval in seconds, received at `now`.
+    pub fn deadline(now: Instant, interval_secs: Option<u32>) -> Option<Instant> {
+        interval_secs.map(|secs| now + Duration::from_secs(u64::from(secs)))
+    }
+
+    /// The bytes this message counts against queue limits.
+    pub fn queued_size(&self) -> usize {
+        self.payload.len() + self.topic.len()
+    }
+}
+
+/// A message on its way to one session: the shared message plus what is particular to this
+/// recipient.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// The message.
+    pub message: Arc<Message>,
+    /// The QoS it is delivered with: the lower of the published QoS and the granted one.
+    pub qos: QoS,
+    /// The RETAIN flag to send (Retain As Published, or set for retained messages sent on
+    /// subscribe).
+    pub retain: bool,
+    /// Identifiers of the subscriptions that matched (MQTT 5).
+    pub subscription_ids: Vec<SubscriptionId>,
+}

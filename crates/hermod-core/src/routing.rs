@@ -1,0 +1,208 @@
+//! Routing a message: matching the subscription index, merging overlapping subscriptions of
+//! one session into one delivery, choosing one member per shared group, and keeping retained
+//! messages.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use hermod_codec::{RetainHandling, SubscriptionId};
+use hermod_router::{
+    MatchVisitor, PublishContext, ShareStrategy, SharedGroup, SubscriptionFilter,
+    SubscriptionIndex, parse_subscription_filter,
+};
+
+use crate::broker::{Broker, SubscriptionEntry};
+use crate::message::{Delivery, Message};
+use crate::session::{Enqueued, SessionId};
+use crate::stats::Stats;
+
+impl Broker {
+    /// Routes a message to every matching subscription and updates the retained store if
+    /// the message is retained. Returns how many sessions it was offered to.
+    pub fn publish(&self, now: Instant, message: Arc<Message>) -> usize {
+        if message.retain {
+            self.retain(&message);
+        }
+        if message.is_expired(now) {
+            return 0;
+        }
+        let index = self.index();
+        let topic = message.topic.as_str();
+        let mut collector = Collector {
+            matches: Vec::new(),
+            publisher: message.publisher,
+            strategy: self.config().shared_strategy,
+            context: PublishContext {
+                topic,
+                publisher: message.publisher_client_id.as_str(),
+            },
+        };
+        index.visit_matches(topic, &mut collector);
+        let mut matches = collector.matches;
+        if matches.len() > 1 {
+            matches.sort_unstable_by_key(|(session_id, _)| *session_id);
+        }
+        let limits = self.queue_limits();
+        let mut recipients = 0;
+        let mut rest = matches.as_slice();
+        while let Some(((session_id, first), tail)) = rest.split_first() {
+            // Overlapping subscriptions of one session become one delivery with the highest
+            // granted QoS and every subscription identifier (MQTT-3.3.4-2, MQTT-3.3.4-3).
+            let same = tail.iter().take_while(|(id, _)| id == session_id).count();
+            let (overlapping, next) = tail.split_at(same);
+            rest = next;
+            let mut qos = first.options.qos;
+            let mut retain_as_published = first.options.retain_as_published;
+            let mut subscription_ids: Vec<SubscriptionId> =
+                first.subscription_id.into_iter().collect();
+            for (_, entry) in overlapping {
+                qos = qos.max(entry.options.qos);
+                retain_as_published |= entry.options.retain_as_published;
+                subscription_ids.extend(entry.subscription_id);
+            }
+            let delivery = Delivery {
+                qos: qos.min(message.qos),
+                // MQTT-3.3.1-12/-13 (3.1.1: MQTT-3.3.1-9): RETAIN is cleared on forwarding
+                // unless the subscription asked for Retain As Published.
+                retain: message.retain && retain_as_published,
+                subscription_ids,
+                message: Arc::clone(&message),
+            };
+            recipients += 1;
+            match first.session.offer(delivery, &limits) {
+                Enqueued::Queued | Enqueued::SkippedQos0Offline => {}
+                Enqueued::DroppedOldest | Enqueued::DroppedNewest | Enqueued::Disconnect => {
+                    Stats::bump(&self.stats().messages_dropped);
+                    tracing::debug!(
+                        client_id = %first.session.client_id,
+                        "queue full: message dropped"
+                    );
+                }
+            }
+        }
+        recipients
+    }
+
+    /// Stores, replaces or clears (empty payload, MQTT-3.3.1-6/-7) the retained message of a
+    /// topic, within the configured limits.
+    fn retain(&self, message: &Arc<Message>) {
+        let topic = message.topic.as_str();
+        let mut retained = self.retained_mut();
+        if message.payload.is_empty() {
+            retained.remove(topic);
+            return;
+        }
+        let config = self.config();
+        if message.payload.len() > config.max_retained_payload {
+            tracing::debug!(topic, "retained payload over the limit: not stored");
+            return;
+        }
+        if retained.get(topic).is_none() && retained.len() >= config.max_retained_messages {
+            tracing::debug!(topic, "retained message limit reached: not stored");
+            return;
+        }
+        retained.insert(topic, Arc::clone(message));
+    }
+
+    /// The retained messages a new subscription receives (MQTT-3.3.1-9..11), as deliveries
+    /// for `session`, skipping expired ones.
+    pub(crate) fn retained_for(
+        &self,
+        now: Instant,
+        filter: &str,
+        entry: &SubscriptionEntry,
+    ) -> Vec<Delivery> {
+        let mut deliveries = Vec::new();
+        let retained = self.retained();
+        retained.for_each_matching(filter, |_topic, message| {
+            if message.is_expired(now) {
+                return;
+            }
+            deliveries.push(Delivery {
+                message: Arc::clone(message),
+                qos: entry.options.qos.min(message.qos),
+                retain: true,
+                subscription_ids: entry.subscription_id.into_iter().collect(),
+            });
+        });
+        deliveries
+    }
+
+    /// Adds or replaces a subscription. Returns whether one existed for this filter (for
+    /// Retain Handling 1) — shared subscriptions never get retained messages.
+    pub(crate) fn subscribe(&self, filter: &str, entry: SubscriptionEntry) -> bool {
+        let session_id = entry.session.id;
+        let mut index = self.index_mut();
+        match parse_subscription_filter(filter) {
+            Ok(SubscriptionFilter::Plain(plain)) => {
+                index.insert(plain, session_id, entry).is_some()
+            }
+            Ok(SubscriptionFilter::Shared { group, filter }) => index
+                .insert_shared(group, filter, session_id, entry)
+                .is_some(),
+            Err(_) => false,
+        }
+    }
+}
+
+/// Whether the new subscription gets retained messages under its Retain Handling.
+pub(crate) fn sends_retained(handling: RetainHandling, existed: bool, shared: bool) -> bool {
+    !shared
+        && match handling {
+            RetainHandling::SendOnSubscribe => true,
+            RetainHandling::SendIfNewSubscription => !existed,
+            RetainHandling::DoNotSend => false,
+        }
+}
+
+/// Removes a session's subscription to `filter` from the index; true if it was there.
+pub(crate) fn remove_from_index(
+    index: &mut SubscriptionIndex<SessionId, SubscriptionEntry>,
+    filter: &str,
+    session_id: SessionId,
+) -> bool {
+    match parse_subscription_filter(filter) {
+        Ok(SubscriptionFilter::Plain(plain)) => index.remove(plain, &session_id).is_some(),
+        Ok(SubscriptionFilter::Shared { group, filter }) => {
+            index.remove_shared(group, filter, &session_id).is_some()
+        }
+        Err(_) => false,
+    }
+}
+
+/// Gathers the subscriptions a topic matches in one walk of the index: every plain
+/// subscription (minus No Local ones of the publisher) and one member per shared group.
+struct Collector<'a, 'm> {
+    matches: Vec<(SessionId, &'a SubscriptionEntry)>,
+    publisher: Option<SessionId>,
+    strategy: ShareStrategy,
+    context: PublishContext<'m>,
+}
+
+impl<'a> MatchVisitor<'a, SessionId, SubscriptionEntry> for Collector<'a, '_> {
+    fn visit_subscription(&mut self, session_id: &'a SessionId, entry: &'a SubscriptionEntry) {
+        // MQTT-3.8.3-3: No Local keeps a client's own messages from coming back to it.
+        if entry.options.no_local && self.publisher == Some(*session_id) {
+            return;
+        }
+        self.matches.push((*session_id, entry));
+    }
+
+    fn visit_shared_group(&mut self, group: &'a SharedGroup<SessionId, SubscriptionEntry>) {
+        // Prefer a connected member; if none is, queue for a persistent offline one.
+        let online = |_: &SessionId, entry: &SubscriptionEntry| {
+            let state = entry.session.lock();
+            !state.discarded && state.owner.is_some()
+        };
+        let chosen = group
+            .select(self.strategy, self.context, online)
+            .or_else(|| {
+                group.select(self.strategy, self.context, |_, entry| {
+                    !entry.session.lock().discarded
+                })
+            });
+        if let Some((session_id, entry)) = chosen {
+            self.matches.push((*session_id, entry));
+        }
+    }
+}

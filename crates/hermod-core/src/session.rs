@@ -1,0 +1,252 @@
+//! The state of one client session: what outlives a network connection (subscriptions, the
+//! queue of messages waiting to be sent, QoS 1/2 messages in flight, QoS 2 packet ids awaiting
+//! PUBREL). It sits behind a per-session mutex so that routing can append to its queue from any
+//! thread; no lock is shared between sessions.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::Duration;
+
+use hermod_codec::{MqttString, PacketId, QoS, SubscriptionId, SubscriptionOptions};
+
+use crate::config::OverflowPolicy;
+use crate::message::Delivery;
+
+/// A session's identity inside the broker (unique for the broker's lifetime).
+pub type SessionId = u64;
+
+/// A session shared by the registry, the subscription index and its connection.
+#[derive(Debug)]
+pub struct SessionCell {
+    /// The session's identity.
+    pub id: SessionId,
+    /// The client identifier it belongs to.
+    pub client_id: MqttString,
+    state: Mutex<SessionState>,
+}
+
+/// Where a QoS 1/2 message sent to the client stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutboundStage {
+    /// QoS 1 sent, waiting for PUBACK.
+    AwaitingPubAck,
+    /// QoS 2 sent, waiting for PUBREC.
+    AwaitingPubRec,
+    /// PUBREL sent, waiting for PUBCOMP.
+    AwaitingPubComp,
+}
+
+/// A QoS 1/2 message sent to the client and not yet acknowledged.
+#[derive(Clone, Debug)]
+pub struct Inflight {
+    /// The identifier it was sent with.
+    pub packet_id: PacketId,
+    /// The message.
+    pub delivery: Delivery,
+    /// Its stage in the QoS flow.
+    pub stage: OutboundStage,
+}
+
+/// A subscription as the session remembers it (for UNSUBSCRIBE, takeover and expiry).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubscriptionRecord {
+    /// The options granted.
+    pub options: SubscriptionOptions,
+    /// The MQTT 5 Subscription Identifier, if any.
+    pub subscription_id: Option<SubscriptionId>,
+}
+
+/// The mutable part of a session.
+#[derive(Debug, Default)]
+pub struct SessionState {
+    /// The connection attached to the session, if any.
+    pub owner: Option<u64>,
+    /// Set when the session was discarded (clean start or expiry); a connection that still
+    /// holds it must close.
+    pub discarded: bool,
+    /// Wakes the attached connection's task when deliveries arrive.
+    pub waker: Option<Waker>,
+    /// Messages waiting to be sent, oldest first.
+    pub queue: VecDeque<Delivery>,
+    /// Bytes of the queued messages.
+    pub queued_bytes: usize,
+    /// QoS 1/2 messages sent and not yet acknowledged, in send order.
+    pub inflight: VecDeque<Inflight>,
+    /// The next packet identifier to try.
+    pub next_packet_id: Option<PacketId>,
+    /// QoS 2 packet identifiers received and awaiting PUBREL (exactly-once: a duplicate
+    /// PUBLISH with one of these is not forwarded again).
+    pub incoming_qos2: HashSet<u16>,
+    /// The session's subscriptions by topic filter.
+    pub subscriptions: HashMap<String, SubscriptionRecord>,
+    /// The Session Expiry Interval in force.
+    pub expiry: Duration,
+    /// Counts disconnections, so that a timer armed at one disconnection can tell whether it
+    /// still applies.
+    pub generation: u64,
+    /// Messages dropped by the overflow policy or the broker-wide budget.
+    pub dropped: u64,
+}
+
+/// What happened to a delivery offered to a session.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Enqueued {
+    /// Queued.
+    Queued,
+    /// Queued after dropping the oldest queued message.
+    DroppedOldest,
+    /// Not queued: the queue or the broker-wide budget is full.
+    DroppedNewest,
+    /// Not queued, and the policy says the client must be disconnected.
+    Disconnect,
+    /// Not queued: an offline session does not keep QoS 0 messages.
+    SkippedQos0Offline,
+}
+
+/// The limits a session's queue applies.
+#[derive(Clone, Copy, Debug)]
+pub struct QueueLimits<'a> {
+    /// Most queued messages.
+    pub max_messages: usize,
+    /// Most queued bytes.
+    pub max_bytes: usize,
+    /// Broker-wide queued bytes counter.
+    pub total_bytes: &'a AtomicUsize,
+    /// Broker-wide queued bytes limit.
+    pub max_total_bytes: usize,
+    /// Policy when full.
+    pub policy: OverflowPolicy,
+    /// Whether offline sessions keep QoS 0 messages.
+    pub queue_qos0_offline: bool,
+}
+
+impl SessionCell {
+    /// A new, empty session.
+    pub fn new(id: SessionId, client_id: MqttString, expiry: Duration) -> SessionCell {
+        SessionCell {
+            id,
+            client_id,
+            state: Mutex::new(SessionState {
+                expiry,
+                ..SessionState::default()
+            }),
+        }
+    }
+
+    /// Locks the session state. A poisoned lock (a panic while it was held) is recovered:
+    /// the state is plain data and stays consistent field by field.
+    pub fn lock(&self) -> MutexGuard<'_, SessionState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Offers a delivery: queues it under the limits and wakes the attached connection.
+    pub fn offer(&self, delivery: Delivery, limits: &QueueLimits<'_>) -> Enqueued {
+        let (outcome, waker) = {
+            let mut state = self.lock();
+            if state.discarded {
+                return Enqueued::DroppedNewest;
+            }
+            let outcome = state.enqueue(delivery, limits);
+            let waker = match outcome {
+                Enqueued::Queued | Enqueued::DroppedOldest | Enqueued::Disconnect => {
+                    state.waker.take()
+                }
+                _ => None,
+            };
+            (outcome, waker)
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        outcome
+    }
+}
+
+impl SessionState {
+    /// Queues a delivery under the limits (see [`SessionCell::offer`]).
+    pub fn enqueue(&mut self, delivery: Delivery, limits: &QueueLimits<'_>) -> Enqueued {
+        if self.owner.is_none() && delivery.qos == QoS::AtMostOnce && !limits.queue_qos0_offline {
+            return Enqueued::SkippedQos0Offline;
+        }
+        let size = delivery.message.queued_size();
+        let full =
+            self.queue.len() >= limits.max_messages || self.queued_bytes + size > limits.max_bytes;
+        let over_budget =
+            limits.total_bytes.load(Ordering::Relaxed) + size > limits.max_total_bytes;
+        let mut outcome = Enqueued::Queued;
+        if over_budget && !self.queue.is_empty() {
+            self.dropped += 1;
+            return Enqueued::DroppedNewest;
+        }
+        if full {
+            match limits.policy {
+                OverflowPolicy::DropNewest => {
+                    self.dropped += 1;
+                    return Enqueued::DroppedNewest;
+                }
+                OverflowPolicy::Disconnect => {
+                    self.dropped += 1;
+                    return Enqueued::Disconnect;
+                }
+                OverflowPolicy::DropOldest => {
+                    if let Some(oldest) = self.queue.pop_front() {
+                        let freed = oldest.message.queued_size();
+                        self.queued_bytes -= freed;
+                        limits.total_bytes.fetch_sub(freed, Ordering::Relaxed);
+                        self.dropped += 1;
+                        outcome = Enqueued::DroppedOldest;
+                    }
+                }
+            }
+        }
+        self.queued_bytes += size;
+        limits.total_bytes.fetch_add(size, Ordering::Relaxed);
+        self.queue.push_back(delivery);
+        outcome
+    }
+
+    /// Takes the oldest queued delivery, releasing its bytes from the counters.
+    pub fn dequeue(&mut self, total_bytes: &AtomicUsize) -> Option<Delivery> {
+        let delivery = self.queue.pop_front()?;
+        let size = delivery.message.queued_size();
+        self.queued_bytes -= size;
+        total_bytes.fetch_sub(size, Ordering::Relaxed);
+        Some(delivery)
+    }
+
+    /// Empties the queue (session discarded), releasing its bytes.
+    pub fn clear_queue(&mut self, total_bytes: &AtomicUsize) {
+        total_bytes.fetch_sub(self.queued_bytes, Ordering::Relaxed);
+        self.queued_bytes = 0;
+        self.queue.clear();
+    }
+
+    /// A free packet identifier for a new outgoing QoS 1/2 message, or `None` if all 65,535
+    /// are in flight.
+    pub fn allocate_packet_id(&mut self) -> Option<PacketId> {
+        let mut candidate = self.next_packet_id.unwrap_or(PacketId::MIN);
+        for _ in 0..u16::MAX {
+            if !self
+                .inflight
+                .iter()
+                .any(|entry| entry.packet_id == candidate)
+            {
+                self.next_packet_id = Some(candidate.next());
+                return Some(candidate);
+            }
+            candidate = candidate.next();
+        }
+        None
+    }
+
+    /// The position of the in-flight entry with `packet_id`.
+    pub fn inflight_position(&self, packet_id: PacketId) -> Option<usize> {
+        self.inflight
+            .iter()
+            .position(|entry| entry.packet_id == packet_id)
+    }
+}

@@ -1,0 +1,186 @@
+//! Listeners, the accept loop, the broker's timer task and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use hermod_core::Broker;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Settings of the network edge.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Addresses to listen on. Default: 127.0.0.1:1883.
+    pub listen: Vec<SocketAddr>,
+    /// Most concurrent connections; more are closed on accept. Default: 100,000.
+    pub max_connections: usize,
+    /// How long shutdown waits for connections to close. Default: 5 s.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 1883))],
+            max_connections: 100_000,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A listen address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
+/// A bound server, ready to run.
+#[derive(Debug)]
+pub struct Server {
+    broker: Broker,
+    config: ServerConfig,
+    listeners: Vec<TcpListener>,
+}
+
+impl Server {
+    /// Binds every listen address (nothing runs yet).
+    pub async fn bind(config: ServerConfig, broker: Broker) -> Result<Server, ServerError> {
+        let mut listeners = Vec::with_capacity(config.listen.len());
+        for &address in &config.listen {
+            let listener =
+                bind_listener(address).map_err(|source| ServerError::Bind { address, source })?;
+            listeners.push(listener);
+        }
+        Ok(Server {
+            broker,
+            config,
+            listeners,
+        })
+    }
+
+    /// The bound addresses (useful when binding port 0).
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|listener| listener.local_addr().ok())
+            .collect()
+    }
+
+    /// The broker this server serves.
+    pub fn broker(&self) -> &Broker {
+        &self.broker
+    }
+
+    /// Serves until `shutdown` is cancelled, then stops accepting, tells clients the server
+    /// is shutting down (MQTT 5: DISCONNECT 0x8B) and waits up to the grace period for them
+    /// to close.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let tracker = TaskTracker::new();
+        let connections = Arc::new(AtomicUsize::new(0));
+        for listener in self.listeners {
+            tracker.spawn(accept_loop(
+                listener,
+                self.broker.clone(),
+                self.config.max_connections,
+                Arc::clone(&connections),
+                tracker.clone(),
+                shutdown.clone(),
+            ));
+        }
+        tracker.spawn(timer_loop(self.broker.clone(), shutdown.clone()));
+        shutdown.cancelled().await;
+        tracing::info!("shutting down");
+        self.broker.begin_shutdown();
+        tracker.close();
+        if tokio::time::timeout(self.config.shutdown_grace, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                open = connections.load(Ordering::Relaxed),
+                "connections still open after the grace period"
+            );
+        }
+    }
+}
+
+fn bind_listener(address: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(address),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(1024)?;
+    TcpListener::from_std(socket.into())
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    broker: Broker,
+    max_connections: usize,
+    connections: Arc<AtomicUsize>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let accepted = tokio::select! {
+            () = shutdown.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "accept failed");
+                // Out of file descriptors and similar: back off briefly instead of spinning.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        if connections.load(Ordering::Relaxed) >= max_connections {
+            tracing::warn!(%peer, max_connections, "connection limit reached: refusing");
+            drop(stream);
+            continue;
+        }
+        connections.fetch_add(1, Ordering::Relaxed);
+        let connection = broker.accept(Instant::now(), peer.to_string());
+        let connections = Arc::clone(&connections);
+        tracker.spawn(async move {
+            serve(stream, connection).await;
+            connections.fetch_sub(1, Ordering::Relaxed);
+        });
+    }
+}
+
+async fn serve(stream: TcpStream, connection: hermod_core::Connection) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "TCP_NODELAY not set");
+    }
+    crate::driver::drive(stream, connection).await;
+}
+
+/// Runs the broker's timers (delayed wills, session expiry).
+async fn timer_loop(broker: Broker, shutdown: CancellationToken) {
+    loop {
+        let next = broker
+            .poll_timeout()
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(1))
+            .min(Instant::now() + Duration::from_secs(1));
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep_until(next.into()) => broker.handle_timeout(Instant::now()),
+        }
+    }
+}
