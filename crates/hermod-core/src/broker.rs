@@ -2,18 +2,19 @@
 //! and timers (delayed wills, session expiry). Thread-safe and free of I/O: connections call
 //! into it from any thread, and time is always an argument.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
-use hermod_codec::{MqttString, SubscriptionId, SubscriptionOptions};
+use hermod_codec::{SubscriptionId, SubscriptionOptions};
 use hermod_router::{RetainedIndex, SubscriptionIndex};
 
 use crate::config::BrokerConfig;
 use crate::message::Message;
 use crate::session::{QueueLimits, SessionCell, SessionId};
 use crate::stats::Stats;
+use crate::store::{MemoryStore, SessionStore};
 
 /// One subscription in the index: who, with which options.
 #[derive(Clone, Debug)]
@@ -24,6 +25,17 @@ pub struct SubscriptionEntry {
     pub options: SubscriptionOptions,
     /// The MQTT 5 Subscription Identifier, if any.
     pub subscription_id: Option<SubscriptionId>,
+    /// For a shared subscription, its group and filter (to redeliver to another member).
+    pub shared: Option<Arc<SharedKey>>,
+}
+
+/// A shared subscription group, named by its ShareName and topic filter.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SharedKey {
+    /// The ShareName (`$queue` for `$queue/` subscriptions).
+    pub group: Box<str>,
+    /// The topic filter after the ShareName.
+    pub filter: Box<str>,
 }
 
 /// Something the broker must do at a given time.
@@ -51,7 +63,7 @@ pub struct Broker {
 #[derive(Debug)]
 pub(crate) struct BrokerInner {
     pub(crate) config: BrokerConfig,
-    pub(crate) sessions: Mutex<HashMap<MqttString, Arc<SessionCell>>>,
+    pub(crate) sessions: Box<dyn SessionStore>,
     pub(crate) index: RwLock<SubscriptionIndex<SessionId, SubscriptionEntry>>,
     pub(crate) retained: RwLock<RetainedIndex<Arc<Message>>>,
     pub(crate) timers: Mutex<BTreeMap<(Instant, u64), TimerEvent>>,
@@ -62,12 +74,17 @@ pub(crate) struct BrokerInner {
 }
 
 impl Broker {
-    /// A broker with the given limits and no sessions.
+    /// A broker with the given limits, keeping sessions in memory.
     pub fn new(config: BrokerConfig) -> Broker {
+        Broker::with_store(config, Box::new(MemoryStore::new()))
+    }
+
+    /// A broker with the given limits and session store.
+    pub fn with_store(config: BrokerConfig, sessions: Box<dyn SessionStore>) -> Broker {
         Broker {
             inner: Arc::new(BrokerInner {
                 config,
-                sessions: Mutex::new(HashMap::new()),
+                sessions,
                 index: RwLock::new(SubscriptionIndex::new()),
                 retained: RwLock::new(RetainedIndex::new()),
                 timers: Mutex::new(BTreeMap::new()),
@@ -91,7 +108,7 @@ impl Broker {
 
     /// Number of sessions (connected or not).
     pub fn session_count(&self) -> usize {
-        self.sessions().len()
+        self.inner.sessions.len()
     }
 
     /// Number of retained messages.
@@ -108,8 +125,7 @@ impl Broker {
     /// time they are polled.
     pub fn begin_shutdown(&self) {
         self.inner.shutting_down.store(true, Ordering::Relaxed);
-        let sessions: Vec<Arc<SessionCell>> = self.sessions().values().cloned().collect();
-        for session in sessions {
+        for session in self.inner.sessions.all() {
             let waker = session.lock().waker.take();
             if let Some(waker) = waker {
                 waker.wake();
@@ -213,15 +229,7 @@ impl Broker {
                 crate::routing::remove_from_index(&mut index, filter, session.id);
             }
         }
-        {
-            let mut sessions = self.sessions();
-            if sessions
-                .get(&session.client_id)
-                .is_some_and(|current| Arc::ptr_eq(current, session))
-            {
-                sessions.remove(&session.client_id);
-            }
-        }
+        self.inner.sessions.remove(session);
         let pending_will = {
             let mut timers = self.timers();
             let key = timers.iter().find_map(|(key, event)| match event {
@@ -237,11 +245,8 @@ impl Broker {
         }
     }
 
-    pub(crate) fn sessions(&self) -> MutexGuard<'_, HashMap<MqttString, Arc<SessionCell>>> {
-        self.inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    pub(crate) fn sessions(&self) -> &dyn SessionStore {
+        self.inner.sessions.as_ref()
     }
 
     pub(crate) fn timers(&self) -> MutexGuard<'_, BTreeMap<(Instant, u64), TimerEvent>> {

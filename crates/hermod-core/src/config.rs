@@ -71,6 +71,15 @@ pub struct BrokerConfig {
     pub publish_wills_on_shutdown: bool,
 }
 
+impl BrokerConfig {
+    /// Whether a topic name or filter is within the length and level limits (deep topics
+    /// are refused: the indexes walk one trie level per topic level).
+    pub fn topic_within_limits(&self, topic: &str) -> bool {
+        topic.len() <= self.max_topic_length
+            && topic.bytes().filter(|&byte| byte == b'/').count() < self.max_topic_levels
+    }
+}
+
 impl Default for BrokerConfig {
     fn default() -> Self {
         BrokerConfig {

@@ -19,6 +19,7 @@
 //! - [`config`]: limits and policies.
 //! - [`violation`]: protocol violations and their reason codes.
 //! - [`stats`]: counters for metrics.
+//! - [`store`]: the session store trait and its in-memory implementation.
 #![forbid(unsafe_code)]
 
 pub mod broker;
@@ -28,6 +29,7 @@ pub mod message;
 mod routing;
 pub mod session;
 pub mod stats;
+pub mod store;
 pub mod violation;
 
 pub use broker::Broker;

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use hermod_codec::{MqttString, PublishProperties, QoS, SubscriptionId, TopicName};
 
+use crate::broker::SharedKey;
+
 /// One application message, shared (`Arc`) by every session it is delivered to.
 #[derive(Debug)]
 pub struct Message {
@@ -67,4 +69,7 @@ pub struct Delivery {
     pub retain: bool,
     /// Identifiers of the subscriptions that matched (MQTT 5).
     pub subscription_ids: Vec<SubscriptionId>,
+    /// Set when the message reached this session only through a shared subscription: if the
+    /// session disconnects before acknowledging it, another member of the group gets it.
+    pub shared: Option<Arc<SharedKey>>,
 }

@@ -55,10 +55,14 @@ impl Broker {
             let mut retain_as_published = first.options.retain_as_published;
             let mut subscription_ids: Vec<SubscriptionId> =
                 first.subscription_id.into_iter().collect();
+            // Only a message that reached the session solely through one shared subscription
+            // is handed to another member if the session leaves without acknowledging it.
+            let mut shared = first.shared.clone();
             for (_, entry) in overlapping {
                 qos = qos.max(entry.options.qos);
                 retain_as_published |= entry.options.retain_as_published;
                 subscription_ids.extend(entry.subscription_id);
+                shared = None;
             }
             let delivery = Delivery {
                 qos: qos.min(message.qos),
@@ -66,6 +70,7 @@ impl Broker {
                 // unless the subscription asked for Retain As Published.
                 retain: message.retain && retain_as_published,
                 subscription_ids,
+                shared,
                 message: Arc::clone(&message),
             };
             recipients += 1;
@@ -123,6 +128,7 @@ impl Broker {
                 qos: entry.options.qos.min(message.qos),
                 retain: true,
                 subscription_ids: entry.subscription_id.into_iter().collect(),
+                shared: None,
             });
         });
         deliveries
@@ -141,6 +147,64 @@ impl Broker {
                 .insert_shared(group, filter, session_id, entry)
                 .is_some(),
             Err(_) => false,
+        }
+    }
+}
+
+impl Broker {
+    /// Hands the unacknowledged messages of a shared-subscription member that left to another
+    /// member of the same group (connected ones first), with that member's own QoS and
+    /// subscription identifier. Messages no other member can take are dropped and counted.
+    pub(crate) fn redeliver_shared(&self, leaving: SessionId, deliveries: Vec<Delivery>) {
+        let index = self.index();
+        let limits = self.queue_limits();
+        let strategy = self.config().shared_strategy;
+        for delivery in deliveries {
+            let Some(key) = delivery.shared.clone() else {
+                continue;
+            };
+            let message = &delivery.message;
+            let topic = message.topic.as_str();
+            let context = PublishContext {
+                topic,
+                publisher: message.publisher_client_id.as_str(),
+            };
+            let mut target: Option<&SubscriptionEntry> = None;
+            index.for_each_shared_match(topic, |group| {
+                if target.is_some() || group.name() != &*key.group || group.filter() != &*key.filter
+                {
+                    return;
+                }
+                let online = |id: &SessionId, entry: &SubscriptionEntry| {
+                    let state = entry.session.lock();
+                    *id != leaving && !state.discarded && state.owner.is_some()
+                };
+                let any = |id: &SessionId, entry: &SubscriptionEntry| {
+                    *id != leaving && !entry.session.lock().discarded
+                };
+                target = group
+                    .select(strategy, context, online)
+                    .or_else(|| group.select(strategy, context, any))
+                    .map(|(_, entry)| entry);
+            });
+            let Some(entry) = target else {
+                Stats::bump(&self.stats().messages_dropped);
+                tracing::debug!(group = %key.group, topic, "no other member to redeliver to: dropped");
+                continue;
+            };
+            let redelivery = Delivery {
+                qos: entry.options.qos.min(message.qos),
+                retain: message.retain && entry.options.retain_as_published,
+                subscription_ids: entry.subscription_id.into_iter().collect(),
+                shared: entry.shared.clone(),
+                message: Arc::clone(message),
+            };
+            if !matches!(
+                entry.session.offer(redelivery, &limits),
+                Enqueued::Queued | Enqueued::DroppedOldest
+            ) {
+                Stats::bump(&self.stats().messages_dropped);
+            }
         }
     }
 }

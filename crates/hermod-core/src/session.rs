@@ -225,6 +225,34 @@ impl SessionState {
         self.queue.clear();
     }
 
+    /// Removes and returns the QoS 1/2 messages that reached this session through a shared
+    /// subscription and were not received by the client yet (queued, or sent without PUBACK
+    /// or PUBREC), for redelivery to another member of the group.
+    pub fn take_shared_unacknowledged(&mut self, total_bytes: &AtomicUsize) -> Vec<Delivery> {
+        let mut taken = Vec::new();
+        self.inflight.retain(|entry| {
+            let orphan =
+                entry.delivery.shared.is_some() && entry.stage != OutboundStage::AwaitingPubComp;
+            if orphan {
+                taken.push(entry.delivery.clone());
+            }
+            !orphan
+        });
+        let mut kept = VecDeque::with_capacity(self.queue.len());
+        while let Some(delivery) = self.queue.pop_front() {
+            if delivery.shared.is_some() && delivery.qos != QoS::AtMostOnce {
+                let size = delivery.message.queued_size();
+                self.queued_bytes -= size;
+                total_bytes.fetch_sub(size, Ordering::Relaxed);
+                taken.push(delivery);
+            } else {
+                kept.push_back(delivery);
+            }
+        }
+        self.queue = kept;
+        taken
+    }
+
     /// A free packet identifier for a new outgoing QoS 1/2 message, or `None` if all 65,535
     /// are in flight.
     pub fn allocate_packet_id(&mut self) -> Option<PacketId> {

@@ -39,6 +39,10 @@ impl Connection {
                 self.refuse(now, error.reason_code());
                 return Ok(());
             }
+            if !config.topic_within_limits(will.topic.as_str()) {
+                self.refuse(now, ReasonCode::TOPIC_NAME_INVALID);
+                return Ok(());
+            }
         }
 
         // Client identifier (MQTT-3.1.3-6/-7/-8): an empty one gets an assigned identifier
@@ -207,7 +211,11 @@ impl Connection {
     pub(super) fn refuse(&mut self, _now: Instant, reason: ReasonCode) {
         tracing::info!(conn = self.id, peer = %self.peer, %reason, "connection refused");
         if self.phase == Phase::AwaitingConnect && reason != ReasonCode::SUCCESS {
-            let connack = ConnAck::new(reason, false);
+            let mut connack = ConnAck::new(reason, false);
+            if self.version.is_v5() {
+                connack.properties.reason_string =
+                    super::reason_string(self.close_text.take(), reason);
+            }
             self.send(&Packet::ConnAck(Box::new(connack)));
         }
         self.phase = Phase::Closed;
@@ -223,7 +231,7 @@ impl Connection {
         expiry: Duration,
     ) -> bool {
         let broker = self.broker.clone();
-        let existing = broker.sessions().get(client_id).cloned();
+        let existing = broker.sessions().get(client_id);
         if let Some(session) = existing {
             if clean_start {
                 // MQTT-3.1.2-4: discard the old session and start a new one.
@@ -258,9 +266,7 @@ impl Connection {
             expiry,
         ));
         session.lock().owner = Some(self.id);
-        broker
-            .sessions()
-            .insert(client_id.clone(), Arc::clone(&session));
+        broker.sessions().insert(Arc::clone(&session));
         self.session = Some(session);
         false
     }

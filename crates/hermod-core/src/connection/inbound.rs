@@ -26,10 +26,7 @@ impl Connection {
         Stats::bump(&self.broker.stats().messages_received);
         self.resolve_topic_alias(&mut publish)?;
         let config = self.broker.config();
-        let topic = publish.topic.as_str();
-        if topic.len() > config.max_topic_length
-            || topic.bytes().filter(|&b| b == b'/').count() >= config.max_topic_levels
-        {
+        if !config.topic_within_limits(publish.topic.as_str()) {
             return Err(Violation::TopicTooLong);
         }
         let packet_id = publish.packet_id;
@@ -108,9 +105,14 @@ impl Connection {
             (true, None) if recipients == 0 => ReasonCode::NO_MATCHING_SUBSCRIBERS,
             (true, None) => ReasonCode::SUCCESS,
         };
+        let reason_string = self.problem_text(reason);
         match qos {
             QoS::AtMostOnce => {}
-            QoS::AtLeastOnce => self.send(&Packet::PubAck(PubAck::with_reason(packet_id, reason))),
+            QoS::AtLeastOnce => {
+                let mut ack = PubAck::with_reason(packet_id, reason);
+                ack.properties.reason_string = reason_string;
+                self.send(&Packet::PubAck(ack));
+            }
             QoS::ExactlyOnce => {
                 if !reason.is_success() {
                     // A refused QoS 2 message is finished: no PUBREL is expected.
@@ -118,7 +120,9 @@ impl Connection {
                         session.lock().incoming_qos2.remove(&packet_id.get());
                     }
                 }
-                self.send(&Packet::PubRec(PubRec::with_reason(packet_id, reason)));
+                let mut ack = PubRec::with_reason(packet_id, reason);
+                ack.properties.reason_string = reason_string;
+                self.send(&Packet::PubRec(ack));
             }
         }
     }

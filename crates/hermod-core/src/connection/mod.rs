@@ -115,6 +115,8 @@ pub struct Connection {
     tx: BytesMut,
     /// Set once the connection must end.
     close: Option<CloseReason>,
+    /// Why, in words, for the Reason String of the DISCONNECT or CONNACK (MQTT 5).
+    close_text: Option<String>,
 }
 
 impl fmt::Debug for Connection {
@@ -154,6 +156,7 @@ impl Broker {
             connect_expiry_zero: true,
             tx: BytesMut::new(),
             close: None,
+            close_text: None,
         }
     }
 }
@@ -351,6 +354,7 @@ impl Connection {
             "protocol violation: closing"
         );
         let reason = violation.reason_code();
+        self.close_text = Some(format!("{violation}"));
         if self.phase == Phase::AwaitingConnect {
             if reason == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION {
                 // MQTT-3.1.2-2: answer an unsupported protocol with CONNACK 0x84 (3.x: 0x01).
@@ -375,7 +379,10 @@ impl Connection {
         self.phase = Phase::Closed;
         self.close = Some(reason);
         if let (Some(code), true, true) = (disconnect, was_active, self.version.is_v5()) {
-            self.send(&Packet::Disconnect(Disconnect::new(code)));
+            let mut packet = Disconnect::new(code);
+            // A Reason String is always allowed on DISCONNECT (MQTT-3.1.2-29).
+            packet.properties.reason_string = reason_string(self.close_text.take(), code);
+            self.send(&Packet::Disconnect(packet));
         }
         if !was_active {
             return;
@@ -401,16 +408,21 @@ impl Connection {
             }
             return;
         };
-        let (owned, expiry, generation) = {
+        let (owned, expiry, generation, orphans) = {
             let mut state = session.lock();
             let owned = state.owner == Some(self.id) && !state.discarded;
+            let mut orphans = Vec::new();
             if owned {
                 state.owner = None;
                 state.waker = None;
                 state.generation += 1;
+                orphans = state.take_shared_unacknowledged(&self.broker.inner.queued_bytes);
             }
-            (owned, state.expiry, state.generation)
+            (owned, state.expiry, state.generation, orphans)
         };
+        if !orphans.is_empty() {
+            self.broker.redeliver_shared(session.id, orphans);
+        }
         if !owned {
             // Taken over or discarded: the will of this connection still applies (a delayed
             // will is cancelled by the reconnection that took the session over).
@@ -451,6 +463,28 @@ impl Connection {
                     generation,
                 },
             );
+        }
+    }
+}
+
+/// The Reason String for a negative answer: the given text, or the reason code's name.
+fn reason_string(text: Option<String>, code: ReasonCode) -> Option<MqttString> {
+    match text {
+        Some(text) => MqttString::new(&text).ok(),
+        None => code
+            .name()
+            .and_then(|name| MqttString::from_static(name).ok()),
+    }
+}
+
+impl Connection {
+    /// The Reason String to put on a negative PUBACK, PUBREC, SUBACK or UNSUBACK: only when the
+    /// client did not turn problem information off (MQTT-3.1.2-29).
+    fn problem_text(&self, code: ReasonCode) -> Option<MqttString> {
+        if self.version.is_v5() && self.request_problem_information && !code.is_success() {
+            reason_string(None, code)
+        } else {
+            None
         }
     }
 }

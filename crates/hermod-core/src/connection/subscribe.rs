@@ -7,7 +7,7 @@ use std::time::Instant;
 use hermod_codec::{Packet, QoS, ReasonCode, SubAck, Subscribe, UnsubAck, Unsubscribe};
 
 use super::Connection;
-use crate::broker::SubscriptionEntry;
+use crate::broker::{SharedKey, SubscriptionEntry};
 use crate::routing::{remove_from_index, sends_retained};
 use crate::session::SubscriptionRecord;
 use crate::violation::Violation;
@@ -35,9 +35,7 @@ impl Connection {
                 }
             };
             let text = filter.as_str();
-            if text.len() > config.max_topic_length
-                || text.bytes().filter(|&b| b == b'/').count() >= config.max_topic_levels
-            {
+            if !config.topic_within_limits(text) {
                 reasons.push(self.failure(ReasonCode::TOPIC_FILTER_INVALID));
                 continue;
             }
@@ -54,6 +52,7 @@ impl Connection {
                 session: Arc::clone(&session),
                 options,
                 subscription_id,
+                shared: shared_key(text),
             };
             let existed = self.broker.subscribe(text, entry.clone());
             session.lock().subscriptions.insert(
@@ -68,9 +67,13 @@ impl Connection {
             }
             reasons.push(ReasonCode::from_byte(options.qos.bits()));
         }
+        let mut properties = hermod_codec::property::AckProperties::default();
+        if let Some(failure) = reasons.iter().find(|reason| !reason.is_success()) {
+            properties.reason_string = self.problem_text(*failure);
+        }
         self.send(&Packet::SubAck(SubAck {
             packet_id: subscribe.packet_id,
-            properties: Default::default(),
+            properties,
             reasons,
         }));
         // Retained messages follow the SUBACK (MQTT-3.8.4-4 orders the SUBACK first).
@@ -109,9 +112,13 @@ impl Connection {
             };
             reasons.push(reason);
         }
+        let mut properties = hermod_codec::property::AckProperties::default();
+        if let Some(failure) = reasons.iter().find(|reason| !reason.is_success()) {
+            properties.reason_string = self.problem_text(*failure);
+        }
         self.send(&Packet::UnsubAck(UnsubAck {
             packet_id: unsubscribe.packet_id,
-            properties: Default::default(),
+            properties,
             reasons,
         }));
         Ok(())
@@ -124,5 +131,18 @@ impl Connection {
         } else {
             ReasonCode::UNSPECIFIED_ERROR
         }
+    }
+}
+
+/// The group and filter of a shared subscription's filter text, if it is one.
+fn shared_key(filter: &str) -> Option<Arc<SharedKey>> {
+    match hermod_router::parse_subscription_filter(filter) {
+        Ok(hermod_router::SubscriptionFilter::Shared { group, filter }) => {
+            Some(Arc::new(SharedKey {
+                group: group.into(),
+                filter: filter.into(),
+            }))
+        }
+        _ => None,
     }
 }

@@ -1,0 +1,82 @@
+//! Where sessions are kept: the [`SessionStore`] trait and its in-memory implementation.
+//!
+//! The broker reaches sessions only through this trait, so a durable implementation (the
+//! `hermod-store` crate, next) can persist them without the broker logic changing; tests run
+//! the same broker over either.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use hermod_codec::MqttString;
+
+use crate::session::SessionCell;
+
+/// The registry of sessions by client identifier.
+pub trait SessionStore: Send + Sync + fmt::Debug {
+    /// The session of a client identifier, connected or not.
+    fn get(&self, client_id: &MqttString) -> Option<Arc<SessionCell>>;
+    /// Stores a session, replacing any session with the same client identifier.
+    fn insert(&self, session: Arc<SessionCell>);
+    /// Forgets `session` if it is still the one stored for its client identifier; true if it
+    /// was.
+    fn remove(&self, session: &Arc<SessionCell>) -> bool;
+    /// Number of sessions.
+    fn len(&self) -> usize;
+    /// True when there are no sessions.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Every session (for shutdown and administration).
+    fn all(&self) -> Vec<Arc<SessionCell>>;
+}
+
+/// Sessions kept in memory only: they do not survive a restart.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    sessions: Mutex<HashMap<MqttString, Arc<SessionCell>>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn sessions(&self) -> MutexGuard<'_, HashMap<MqttString, Arc<SessionCell>>> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl SessionStore for MemoryStore {
+    fn get(&self, client_id: &MqttString) -> Option<Arc<SessionCell>> {
+        self.sessions().get(client_id).cloned()
+    }
+
+    fn insert(&self, session: Arc<SessionCell>) {
+        self.sessions().insert(session.client_id.clone(), session);
+    }
+
+    fn remove(&self, session: &Arc<SessionCell>) -> bool {
+        let mut sessions = self.sessions();
+        if sessions
+            .get(&session.client_id)
+            .is_some_and(|current| Arc::ptr_eq(current, session))
+        {
+            sessions.remove(&session.client_id);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.sessions().len()
+    }
+
+    fn all(&self) -> Vec<Arc<SessionCell>> {
+        self.sessions().values().cloned().collect()
+    }
+}
