@@ -1,12 +1,79 @@
-//! The `hermod` binary.
+//! `hermod`, the MQTT broker's single binary.
 //!
-//! The broker itself arrives with the next piece of work (issue 4); until then this binary only
-//! reports its version and says so, so that `cargo run --release` is honest about what exists.
+//! - `hermod` or `hermod serve`: run the broker ([`serve`]).
+//! - `hermod config check`: validate and print the effective configuration ([`config_check`]).
+//! - `hermod --version`.
+//!
+//! Modules:
+//! - [`cli`]: the command line (clap).
+//! - [`config`]: the configuration file, environment and flag layers, validation.
+//! - [`logging`]: the `tracing` subscriber.
+//! - [`serve`]: the `serve` command: bind, run, shut down on SIGINT/SIGTERM.
+//! - [`config_check`]: the `config check` command.
+//!
+//! Errors are `anyhow` with context here, and only here; the libraries have typed errors.
+//! Exit status: 0 on success (including after a graceful shutdown), 1 on an error (invalid
+//! configuration, a port that cannot be bound, ...), 2 on a command-line usage error.
 
-fn main() {
-    let version = env!("CARGO_PKG_VERSION");
-    eprintln!(
-        "hermod {version}: the MQTT codec and topic matching are built; \
-         the broker (listening on 127.0.0.1:1883) is not yet. Nothing is listening."
-    );
+mod cli;
+mod config;
+mod config_check;
+mod logging;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        None => serve::serve(&cli.serve),
+        Some(Command::Serve(args)) => serve::serve(args),
+        Some(Command::Config(ConfigCommand::Check(args))) => config_check::check(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // Standard error, not the log: the error may be that logging could not start.
+            eprintln!("hermod: {}", describe(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line, `: `-separated, leaving out a cause that the message
+/// before it already ends with (library errors often repeat their source in their message).
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if text.ends_with(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_leaves_out_repeated_causes() {
+        let io = std::io::Error::new(std::io::ErrorKind::AddrInUse, "address in use");
+        let error = anyhow::Error::new(io)
+            .context("cannot listen on 127.0.0.1:1883: address in use")
+            .context("cannot start the broker");
+        assert_eq!(
+            describe(&error),
+            "cannot start the broker: cannot listen on 127.0.0.1:1883: address in use"
+        );
+    }
 }
