@@ -53,9 +53,11 @@ pub async fn drive(mut stream: TcpStream, mut connection: Connection) {
         if read_buf.capacity() - read_buf.len() < 512 {
             read_buf.reserve(READ_BUFFER);
         }
+        let mut did_read = false;
         tokio::select! {
             read = stream.read_buf(&mut read_buf) => {
                 let now = Instant::now();
+                did_read = true;
                 match read {
                     Ok(0) | Err(_) => connection.handle_close(now),
                     Ok(_) => decode_all(&mut decoder, &mut read_buf, &mut connection, now),
@@ -73,6 +75,11 @@ pub async fn drive(mut stream: TcpStream, mut connection: Connection) {
         write_buf.clear();
         if connection.is_closed().is_some() {
             break;
+        }
+        if did_read {
+            // One read buffer per turn: the sessions this batch woke (its subscribers) run
+            // before this connection reads again, so a fast publisher cannot starve them.
+            tokio::task::yield_now().await;
         }
         if read_buf.is_empty() && read_buf.capacity() > SHRINK_ABOVE {
             read_buf = BytesMut::with_capacity(READ_BUFFER);
