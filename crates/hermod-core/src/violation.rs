@@ -68,7 +68,15 @@ impl Violation {
         }
     }
 
-    /// The normative rule the violation breaks, for the log line.
+    /// The normative rule the violation breaks, as numbered in `version`'s specification.
+    pub fn rule_for(&self, version: hermod_codec::ProtocolVersion) -> &'static str {
+        match self {
+            Violation::Decode(error) => error.rule_for(version),
+            other => other.rule(),
+        }
+    }
+
+    /// The normative rule the violation breaks (MQTT 5.0 numbering), for the log line.
     pub fn rule(&self) -> &'static str {
         match self {
             Violation::Decode(error) => error.rule(),

@@ -349,7 +349,7 @@ impl Connection {
             conn = self.id,
             peer = %self.peer,
             client_id = %self.client_id,
-            rule = violation.rule(),
+            rule = violation.rule_for(self.version),
             %violation,
             "protocol violation: closing"
         );
