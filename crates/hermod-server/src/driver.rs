@@ -14,6 +14,7 @@ use hermod_core::Connection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 /// Initial read buffer size: small, so idle connections stay cheap.
 const READ_BUFFER: usize = 4 * 1024;
@@ -33,8 +34,10 @@ impl Wake for NotifyWaker {
     }
 }
 
-/// Drives one connection until it closes.
-pub async fn drive(mut stream: TcpStream, mut connection: Connection) {
+/// Drives one connection until it closes. `shutdown` wakes a connection that has no session
+/// yet (still waiting for CONNECT) when the server stops; connected ones are woken through
+/// their session.
+pub async fn drive(mut stream: TcpStream, mut connection: Connection, shutdown: CancellationToken) {
     let notify = Arc::new(NotifyWaker(Notify::new()));
     let waker = Waker::from(Arc::clone(&notify));
     let mut decoder = Decoder::new(Role::Server);
@@ -64,6 +67,7 @@ pub async fn drive(mut stream: TcpStream, mut connection: Connection) {
                 }
             }
             () = notify.0.notified() => {}
+            () = shutdown.cancelled() => connection.handle_timeout(Instant::now()),
             () = sleep => connection.handle_timeout(Instant::now()),
         }
         let now = Instant::now();

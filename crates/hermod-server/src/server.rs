@@ -157,18 +157,23 @@ async fn accept_loop(
         connections.fetch_add(1, Ordering::Relaxed);
         let connection = broker.accept(Instant::now(), peer.to_string());
         let connections = Arc::clone(&connections);
+        let shutdown = shutdown.clone();
         tracker.spawn(async move {
-            serve(stream, connection).await;
+            serve(stream, connection, shutdown).await;
             connections.fetch_sub(1, Ordering::Relaxed);
         });
     }
 }
 
-async fn serve(stream: TcpStream, connection: hermod_core::Connection) {
+async fn serve(
+    stream: TcpStream,
+    connection: hermod_core::Connection,
+    shutdown: CancellationToken,
+) {
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(%error, "TCP_NODELAY not set");
     }
-    crate::driver::drive(stream, connection).await;
+    crate::driver::drive(stream, connection, shutdown).await;
 }
 
 /// Runs the broker's timers (delayed wills, session expiry).

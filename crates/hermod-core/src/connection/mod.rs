@@ -265,7 +265,10 @@ impl Connection {
         match self.phase {
             Phase::Closed => {}
             Phase::AwaitingConnect => {
-                if now >= self.opened_at + self.broker.config().connect_timeout {
+                if self.broker.is_shutting_down() {
+                    self.phase = Phase::Closed;
+                    self.close = Some(CloseReason::ServerShutdown);
+                } else if now >= self.opened_at + self.broker.config().connect_timeout {
                     tracing::info!(conn = self.id, peer = %self.peer, "no CONNECT in time: closing");
                     self.finish(now, CloseReason::ConnectTimeout, None);
                 }
