@@ -111,6 +111,12 @@ impl Broker {
         self.inner.sessions.len()
     }
 
+    /// The session of a client identifier, connected or not (for administration, tests and
+    /// fuzzers that check its state).
+    pub fn session(&self, client_id: &hermod_codec::MqttString) -> Option<Arc<SessionCell>> {
+        self.inner.sessions.get(client_id)
+    }
+
     /// Number of retained messages.
     pub fn retained_count(&self) -> usize {
         self.retained().len()

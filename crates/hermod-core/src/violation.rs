@@ -10,8 +10,8 @@ pub enum Violation {
     /// The packet's form is invalid (from the codec).
     #[error("{0} [{rule}]", rule = .0.rule())]
     Decode(#[from] DecodeError),
-    /// More unacknowledged QoS 1/2 PUBLISH than the advertised Receive Maximum (MQTT-3.3.4-9).
-    #[error("receive maximum exceeded [MQTT-3.3.4-9]")]
+    /// More unacknowledged QoS 1/2 PUBLISH than the advertised Receive Maximum (MQTT-3.3.4-7).
+    #[error("receive maximum exceeded [MQTT-3.3.4-7]")]
     ReceiveMaximumExceeded,
     /// A Topic Alias above the advertised maximum (MQTT-3.3.2-10).
     #[error("topic alias {alias} above the maximum {maximum} [MQTT-3.3.2-10]")]
@@ -80,7 +80,7 @@ impl Violation {
     pub fn rule(&self) -> &'static str {
         match self {
             Violation::Decode(error) => error.rule(),
-            Violation::ReceiveMaximumExceeded => "MQTT-3.3.4-9",
+            Violation::ReceiveMaximumExceeded => "MQTT-3.3.4-7",
             Violation::TopicAliasOutOfRange { .. } => "MQTT-3.3.2-10",
             Violation::UnknownTopicAlias { .. } => "MQTT-3.3.2 (section 3.3.2.3.4)",
             Violation::UnsupportedFeature { .. } => "MQTT-3.2.2-11",

@@ -87,6 +87,10 @@ impl Server {
     pub async fn run(self, shutdown: CancellationToken) {
         let tracker = TaskTracker::new();
         let connections = Arc::new(AtomicUsize::new(0));
+        // Cancelled only once the broker is shutting down, so that a connection it wakes always
+        // finds the shutdown and closes (woken earlier, it would find nothing to do and spin on
+        // the cancelled token).
+        let close_connections = CancellationToken::new();
         for listener in self.listeners {
             tracker.spawn(accept_loop(
                 listener,
@@ -95,12 +99,14 @@ impl Server {
                 Arc::clone(&connections),
                 tracker.clone(),
                 shutdown.clone(),
+                close_connections.clone(),
             ));
         }
         tracker.spawn(timer_loop(self.broker.clone(), shutdown.clone()));
         shutdown.cancelled().await;
         tracing::info!("shutting down");
         self.broker.begin_shutdown();
+        close_connections.cancel();
         tracker.close();
         if tokio::time::timeout(self.config.shutdown_grace, tracker.wait())
             .await
@@ -134,6 +140,7 @@ async fn accept_loop(
     connections: Arc<AtomicUsize>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
+    close_connections: CancellationToken,
 ) {
     loop {
         let accepted = tokio::select! {
@@ -157,9 +164,9 @@ async fn accept_loop(
         connections.fetch_add(1, Ordering::Relaxed);
         let connection = broker.accept(Instant::now(), peer.to_string());
         let connections = Arc::clone(&connections);
-        let shutdown = shutdown.clone();
+        let close = close_connections.clone();
         tracker.spawn(async move {
-            serve(stream, connection, shutdown).await;
+            serve(stream, connection, close).await;
             connections.fetch_sub(1, Ordering::Relaxed);
         });
     }

@@ -24,6 +24,13 @@ impl Connection {
         connect: Connect,
     ) -> Result<(), Violation> {
         self.version = connect.protocol;
+        // Known before any answer, a refusal included (MQTT-3.1.2-24).
+        self.client_max_packet_size = connect
+            .properties
+            .maximum_packet_size
+            .map_or(hermod_codec::header::MAX_PACKET_SIZE, |size| {
+                size.get() as usize
+            });
         let config = self.broker.config().clone();
         if self.broker.is_shutting_down() {
             self.refuse(now, ReasonCode::SERVER_UNAVAILABLE);
@@ -121,12 +128,6 @@ impl Connection {
             .properties
             .receive_maximum
             .map_or(u16::MAX, |maximum| maximum.get());
-        self.client_max_packet_size = connect
-            .properties
-            .maximum_packet_size
-            .map_or(hermod_codec::header::MAX_PACKET_SIZE, |size| {
-                size.get() as usize
-            });
         self.client_topic_alias_maximum = connect.properties.topic_alias_maximum.unwrap_or(0);
         self.request_problem_information = connect
             .properties
@@ -153,12 +154,8 @@ impl Connection {
                 metadata.content_type = will.properties.content_type;
                 metadata.user_properties = will.properties.user_properties;
             }
-            // The will's expiry counts from when it is published; it is fixed here from the
-            // connect time plus the delay, which is when it will be published at the earliest.
-            let expires_at =
-                Message::deadline(now + delay, will.properties.message_expiry_interval);
             self.will = Some(PendingWill {
-                message: Arc::new(Message {
+                message: Message {
                     topic: will.topic,
                     payload: will.payload,
                     qos: will.qos,
@@ -166,9 +163,11 @@ impl Connection {
                     properties,
                     publisher: None,
                     publisher_client_id: self.client_id.clone(),
-                    expires_at,
-                }),
+                    // Set when published: the will's expiry counts from then.
+                    expires_at: None,
+                },
                 delay,
+                expiry_interval: will.properties.message_expiry_interval,
             });
         }
 
@@ -248,6 +247,9 @@ impl Connection {
                         }
                         state.expiry = expiry;
                         state.generation += 1;
+                        // Overflow while no connection was attached is not this
+                        // connection's to answer for (the Disconnect policy).
+                        state.dropped = 0;
                         true
                     }
                 };

@@ -252,7 +252,11 @@ impl Connection {
             let expiry =
                 Duration::from_secs(u64::from(expiry)).min(self.broker.config().max_session_expiry);
             if let Some(session) = &self.session {
-                session.lock().expiry = expiry;
+                let mut state = session.lock();
+                // A connection that was taken over no longer speaks for the session.
+                if state.owner == Some(self.id) && !state.discarded {
+                    state.expiry = expiry;
+                }
             }
         }
         self.finish(now, CloseReason::ClientDisconnect(disconnect.reason), None);

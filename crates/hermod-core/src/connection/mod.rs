@@ -15,7 +15,7 @@ mod inbound;
 mod outbound;
 mod subscribe;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::task::Waker;
@@ -71,8 +71,21 @@ impl CloseReason {
 /// The will of the connected client, ready to publish.
 #[derive(Debug)]
 struct PendingWill {
-    message: Arc<Message>,
+    /// The message, without an expiry deadline yet (see `expiry_interval`).
+    message: Message,
     delay: Duration,
+    /// The will's Message Expiry Interval in seconds: its lifetime counts from publication
+    /// (MQTT 5.0 section 3.1.3.2.4), not from CONNECT.
+    expiry_interval: Option<u32>,
+}
+
+impl PendingWill {
+    /// The message as published at `at`, its expiry counted from then.
+    fn into_message(self, at: Instant) -> Arc<Message> {
+        let mut message = self.message;
+        message.expires_at = Message::deadline(at, self.expiry_interval);
+        Arc::new(message)
+    }
 }
 
 /// Where the connection stands.
@@ -105,6 +118,10 @@ pub struct Connection {
     client_topic_alias_maximum: u16,
     /// The most QoS 1/2 messages the client accepts unacknowledged.
     send_window: u16,
+    /// In-flight messages of a resumed session not resent yet because the client's Receive
+    /// Maximum is lower than what was in flight (MQTT 5.0 section 3.3.4); resent in order as
+    /// acknowledgements free the window.
+    deferred_resend: VecDeque<hermod_codec::PacketId>,
     /// The largest packet the client accepts.
     client_max_packet_size: usize,
     /// Whether the client allows reason strings and user properties on failures.
@@ -151,6 +168,7 @@ impl Broker {
             outbound_aliases: HashMap::new(),
             client_topic_alias_maximum: 0,
             send_window: u16::MAX,
+            deferred_resend: VecDeque::new(),
             client_max_packet_size: hermod_codec::header::MAX_PACKET_SIZE,
             request_problem_information: true,
             connect_expiry_zero: true,
@@ -195,6 +213,13 @@ impl Connection {
     pub fn set_waker(&self, waker: &Waker) {
         if let Some(session) = &self.session {
             let mut state = session.lock();
+            if state.owner != Some(self.id) || state.discarded {
+                // Taken over or discarded: never replace the new owner's waker; wake at once
+                // so that the next poll notices and closes.
+                drop(state);
+                waker.wake_by_ref();
+                return;
+            }
             match &state.waker {
                 Some(existing) if existing.will_wake(waker) => {}
                 _ => state.waker = Some(waker.clone()),
@@ -340,6 +365,20 @@ impl Connection {
     /// Encodes `packet` into the pending output. Packets the broker builds are always
     /// encodable; a failure is logged and the packet skipped.
     fn send(&mut self, packet: &Packet) {
+        let stripped;
+        let mut packet = packet;
+        // MQTT-3.1.2-24: a Reason String or User Properties that would make the packet larger
+        // than the client's Maximum Packet Size are left out (MQTT 5.0 says so for each
+        // packet that carries them). PUBLISH is checked by `send_delivery`.
+        if self.version.is_v5()
+            && !matches!(packet, Packet::Publish(_))
+            && packet
+                .encoded_len(self.version)
+                .is_ok_and(|len| len > self.client_max_packet_size)
+        {
+            stripped = without_problem_information(packet);
+            packet = &stripped;
+        }
         if let Err(error) = packet.encode(self.version, &mut self.tx) {
             tracing::error!(conn = self.id, %error, "could not encode an outgoing packet");
         }
@@ -407,11 +446,11 @@ impl Connection {
     fn detach_session(&mut self, now: Instant, will: Option<PendingWill>) {
         let Some(session) = self.session.take() else {
             if let Some(will) = will {
-                self.broker.publish(now, will.message);
+                self.broker.publish(now, will.into_message(now));
             }
             return;
         };
-        let (owned, expiry, generation, orphans) = {
+        let (owned, ended, expiry, generation, orphans) = {
             let mut state = session.lock();
             let owned = state.owner == Some(self.id) && !state.discarded;
             let mut orphans = Vec::new();
@@ -421,17 +460,24 @@ impl Connection {
                 state.generation += 1;
                 orphans = state.take_shared_unacknowledged(&self.broker.inner.queued_bytes);
             }
-            (owned, state.expiry, state.generation, orphans)
+            (
+                owned,
+                state.discarded,
+                state.expiry,
+                state.generation,
+                orphans,
+            )
         };
         if !orphans.is_empty() {
             self.broker.redeliver_shared(session.id, orphans);
         }
         if !owned {
             // Taken over or discarded: the will of this connection still applies (a delayed
-            // will is cancelled by the reconnection that took the session over).
+            // will is cancelled by the reconnection that took the session over, unless that
+            // reconnection ended the session: MQTT 5.0 section 3.1.2.5).
             if let Some(will) = will {
-                if will.delay.is_zero() {
-                    self.broker.publish(now, will.message);
+                if will.delay.is_zero() || ended {
+                    self.broker.publish(now, will.into_message(now));
                 }
             }
             return;
@@ -439,21 +485,21 @@ impl Connection {
         if expiry.is_zero() {
             self.broker.discard_session(now, &session);
             if let Some(will) = will {
-                self.broker.publish(now, will.message);
+                self.broker.publish(now, will.into_message(now));
             }
             return;
         }
         if let Some(will) = will {
             let delay = Broker::will_delay(will.delay, expiry);
             if delay.is_zero() {
-                self.broker.publish(now, will.message);
+                self.broker.publish(now, will.into_message(now));
             } else {
                 self.broker.schedule(
                     now + delay,
                     TimerEvent::Will {
                         session: Arc::clone(&session),
                         generation,
-                        message: will.message,
+                        message: will.into_message(now + delay),
                     },
                 );
             }
@@ -468,6 +514,32 @@ impl Connection {
             );
         }
     }
+}
+
+/// `packet` without its Reason String and User Properties.
+fn without_problem_information(packet: &Packet) -> Packet {
+    let mut packet = packet.clone();
+    match &mut packet {
+        Packet::ConnAck(connack) => {
+            connack.properties.reason_string = None;
+            connack.properties.user_properties.clear();
+        }
+        Packet::Disconnect(disconnect) => {
+            disconnect.properties.reason_string = None;
+            disconnect.properties.user_properties.clear();
+        }
+        Packet::PubAck(hermod_codec::PubAck { properties, .. })
+        | Packet::PubRec(hermod_codec::PubRec { properties, .. })
+        | Packet::PubRel(hermod_codec::PubRel { properties, .. })
+        | Packet::PubComp(hermod_codec::PubComp { properties, .. })
+        | Packet::SubAck(hermod_codec::SubAck { properties, .. })
+        | Packet::UnsubAck(hermod_codec::UnsubAck { properties, .. }) => {
+            properties.reason_string = None;
+            properties.user_properties.clear();
+        }
+        _ => {}
+    }
+    packet
 }
 
 /// The Reason String for a negative answer: the given text, or the reason code's name.

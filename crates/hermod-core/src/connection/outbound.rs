@@ -12,7 +12,7 @@ use hermod_codec::{
 
 use super::{CloseReason, Connection, Phase};
 use crate::message::Delivery;
-use crate::session::{Inflight, OutboundStage};
+use crate::session::{Inflight, OutboundStage, SessionCell};
 use crate::stats::Stats;
 
 impl Connection {
@@ -45,13 +45,8 @@ impl Connection {
         let Some(session) = self.session.as_ref().map(Arc::clone) else {
             return;
         };
-        let window = usize::from(
-            self.broker
-                .config()
-                .max_inflight
-                .get()
-                .min(self.send_window),
-        );
+        let window = self.window();
+        self.resend_deferred(now, &session, window);
         let broker = self.broker.clone();
         let total_bytes = &broker.inner.queued_bytes;
         loop {
@@ -126,13 +121,76 @@ impl Connection {
             return;
         };
         let inflight: Vec<Inflight> = session.lock().inflight.iter().cloned().collect();
+        // Resent PUBLISH packets count against the client's Receive Maximum for this
+        // connection (MQTT 5.0 section 3.3.4); the rest wait in `deferred_resend`.
+        let mut budget = self.window();
         for entry in inflight {
             match entry.stage {
                 OutboundStage::AwaitingPubComp => {
                     self.send(&Packet::PubRel(PubRel::new(entry.packet_id)));
                 }
                 OutboundStage::AwaitingPubAck | OutboundStage::AwaitingPubRec => {
-                    self.send_delivery(now, &entry.delivery, Some(entry.packet_id), true);
+                    if budget == 0 {
+                        self.deferred_resend.push_back(entry.packet_id);
+                    } else if self.send_delivery(now, &entry.delivery, Some(entry.packet_id), true)
+                    {
+                        budget -= 1;
+                    } else {
+                        // Too large for this connection: discarded (MQTT-3.1.2-25), so that
+                        // it does not hold a slot of the window forever.
+                        let mut state = session.lock();
+                        if let Some(position) = state.inflight_position(entry.packet_id) {
+                            state.inflight.remove(position);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The most unacknowledged QoS 1/2 PUBLISH this connection may have outstanding.
+    fn window(&self) -> usize {
+        usize::from(
+            self.broker
+                .config()
+                .max_inflight
+                .get()
+                .min(self.send_window),
+        )
+    }
+
+    /// Resends deferred in-flight messages (see `resend_inflight`) as the window allows.
+    fn resend_deferred(&mut self, now: Instant, session: &Arc<SessionCell>, window: usize) {
+        for _ in 0..self.deferred_resend.len() {
+            let entry = {
+                let state = session.lock();
+                if state.owner != Some(self.id) || state.discarded {
+                    return;
+                }
+                // Acknowledged meanwhile (the client may have had it from the last
+                // connection): nothing left to resend.
+                self.deferred_resend.retain(|packet_id| {
+                    state
+                        .inflight_position(*packet_id)
+                        .and_then(|position| state.inflight.get(position))
+                        .is_some_and(|entry| entry.stage != OutboundStage::AwaitingPubComp)
+                });
+                if state.inflight.len() - self.deferred_resend.len() >= window {
+                    return;
+                }
+                let Some(packet_id) = self.deferred_resend.pop_front() else {
+                    return;
+                };
+                state
+                    .inflight_position(packet_id)
+                    .and_then(|position| state.inflight.get(position))
+                    .cloned()
+            };
+            let Some(entry) = entry else { continue };
+            if !self.send_delivery(now, &entry.delivery, Some(entry.packet_id), true) {
+                let mut state = session.lock();
+                if let Some(position) = state.inflight_position(entry.packet_id) {
+                    state.inflight.remove(position);
                 }
             }
         }
@@ -151,6 +209,7 @@ impl Connection {
         let message = &delivery.message;
         let mut properties = PublishProperties::default();
         let mut topic = message.topic.clone();
+        let mut sets_alias = false;
         if self.version.is_v5() {
             properties = message.properties.clone();
             properties.message_expiry_interval = message.remaining_expiry(now);
@@ -162,6 +221,8 @@ impl Connection {
                 properties.topic_alias = Some(alias);
                 if known {
                     topic = TopicName::aliased();
+                } else {
+                    sets_alias = true;
                 }
             }
         }
@@ -181,6 +242,10 @@ impl Connection {
                 true
             }
             _ => {
+                if sets_alias {
+                    // The client never learns an alias from a PUBLISH it does not receive.
+                    self.outbound_aliases.remove(&message.topic);
+                }
                 Stats::bump(&self.broker.stats().messages_too_large);
                 tracing::debug!(conn = self.id, topic = %message.topic, "message larger than the client accepts: dropped");
                 false

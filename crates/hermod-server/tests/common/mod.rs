@@ -1,9 +1,20 @@
-//! Shared helpers for the integration tests: a real broker on an ephemeral loopback port, and
-//! bounded waits.
+//! Shared helpers for the integration tests: a real broker on an ephemeral loopback port,
+//! bounded waits, rumqttc clients for MQTT 3.1.1 ([`v3`]) and 5.0 ([`v5`]), and a raw client
+//! that writes and reads packets with `hermod_codec` ([`codec_client`]).
 #![allow(dead_code)]
 
+pub(crate) mod codec_client;
+pub(crate) mod v3;
+pub(crate) mod v5;
+
+use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hermod_codec::{PublishProperties, QoS, TopicName};
+use hermod_core::Message;
 
 use hermod_core::{Broker, BrokerConfig};
 use hermod_server::{Server, ServerConfig};
@@ -12,6 +23,28 @@ use tokio_util::sync::CancellationToken;
 
 /// How long any single wait in a test may take before the test fails.
 pub(crate) const WAIT: Duration = Duration::from_secs(10);
+
+/// How often [`wait_until`] re-checks its condition.
+const POLL_INTERVAL: Duration = Duration::from_millis(5);
+
+/// Awaits `future`, failing the test if it takes longer than [`WAIT`].
+pub(crate) async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(WAIT, future).await {
+        Ok(value) => value,
+        Err(_) => panic!("timed out after {WAIT:?} waiting for {what}"),
+    }
+}
+
+/// Re-checks `condition` until it holds, failing the test after [`WAIT`]. For broker state
+/// that has no event of its own (a session gone, a timer armed).
+pub(crate) async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    within(what, async {
+        while !condition() {
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    })
+    .await;
+}
 
 /// A broker running in the test's runtime; stopped when dropped.
 pub(crate) struct TestBroker {
@@ -53,6 +86,21 @@ impl TestBroker {
     /// The port it listens on.
     pub(crate) fn port(&self) -> u16 {
         self.addr.port()
+    }
+
+    /// Publishes a message as the broker itself would (a `$SYS` topic, for instance).
+    pub(crate) fn inject(&self, topic: &str, payload: &'static [u8]) {
+        let message = Message {
+            topic: TopicName::new(topic).expect("valid topic"),
+            payload: Bytes::from_static(payload),
+            qos: QoS::AtMostOnce,
+            retain: false,
+            properties: PublishProperties::default(),
+            publisher: None,
+            publisher_client_id: Default::default(),
+            expires_at: None,
+        };
+        self.broker.publish(Instant::now(), Arc::new(message));
     }
 
     /// Shuts down gracefully and waits for the server to finish.
