@@ -32,6 +32,9 @@ pub mod stats;
 pub mod store;
 pub mod violation;
 
+#[cfg(test)]
+mod tests;
+
 pub use broker::Broker;
 pub use config::{BrokerConfig, OverflowPolicy};
 pub use connection::{CloseReason, Connection};
