@@ -7,6 +7,7 @@ mod harness;
 mod alias;
 mod connect;
 mod delivery;
+mod limits;
 mod overflow;
 mod qos;
 mod retained;

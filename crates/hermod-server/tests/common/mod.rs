@@ -64,10 +64,19 @@ impl TestBroker {
 
     /// Starts a broker with the given limits on 127.0.0.1:0.
     pub(crate) async fn start_with(config: BrokerConfig) -> TestBroker {
+        TestBroker::start_with_server(config, ServerConfig::default()).await
+    }
+
+    /// Starts a broker with the given limits and server settings; it always listens on
+    /// 127.0.0.1:0, whatever `server_config.listen` says.
+    pub(crate) async fn start_with_server(
+        config: BrokerConfig,
+        server_config: ServerConfig,
+    ) -> TestBroker {
         let broker = Broker::new(config);
         let server_config = ServerConfig {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 0))],
-            ..ServerConfig::default()
+            ..server_config
         };
         let server = Server::bind(server_config, broker.clone())
             .await
