@@ -11,15 +11,13 @@ use std::time::Instant;
 use bytes::BytesMut;
 use hermod_codec::{Decoder, Role};
 use hermod_core::Connection;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-/// Initial read buffer size: small, so idle connections stay cheap.
+/// Read buffer size for ordinary reads; idle connections hold none.
 const READ_BUFFER: usize = 4 * 1024;
-/// A buffer larger than this is released when the connection goes idle.
-const SHRINK_ABOVE: usize = 64 * 1024;
 
 /// Turns `Waker::wake` from any thread into a `Notify` permit for the connection task.
 struct NotifyWaker(Notify);
@@ -42,7 +40,9 @@ pub async fn drive(mut stream: TcpStream, mut connection: Connection, shutdown: 
     let waker = Waker::from(Arc::clone(&notify));
     let mut decoder = Decoder::new(Role::Server);
     decoder.set_max_packet_size(connection.max_packet_size());
-    let mut read_buf = BytesMut::with_capacity(READ_BUFFER);
+    // Both buffers stay unallocated while the connection is idle: the read buffer is taken
+    // only when the socket is readable and released once every packet in it was handled.
+    let mut read_buf = BytesMut::new();
     let mut write_buf = BytesMut::new();
     loop {
         let deadline = connection.poll_timeout();
@@ -53,17 +53,23 @@ pub async fn drive(mut stream: TcpStream, mut connection: Connection, shutdown: 
                 None => std::future::pending().await,
             }
         };
-        if read_buf.capacity() - read_buf.len() < 512 {
-            read_buf.reserve(READ_BUFFER);
-        }
         let mut did_read = false;
         tokio::select! {
-            read = stream.read_buf(&mut read_buf) => {
+            ready = stream.readable() => {
                 let now = Instant::now();
-                did_read = true;
-                match read {
-                    Ok(0) | Err(_) => connection.handle_close(now),
-                    Ok(_) => decode_all(&mut decoder, &mut read_buf, &mut connection, now),
+                if ready.is_err() {
+                    connection.handle_close(now);
+                } else {
+                    reserve_for_next_read(&mut read_buf, decoder.max_packet_size());
+                    match stream.try_read_buf(&mut read_buf) {
+                        Ok(0) => connection.handle_close(now),
+                        Ok(_) => {
+                            did_read = true;
+                            decode_all(&mut decoder, &mut read_buf, &mut connection, now);
+                        }
+                        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(_) => connection.handle_close(now),
+                    }
                 }
             }
             () = notify.0.notified() => {}
@@ -76,7 +82,11 @@ pub async fn drive(mut stream: TcpStream, mut connection: Connection, shutdown: 
         {
             connection.handle_close(Instant::now());
         }
-        write_buf.clear();
+        if write_buf.capacity() > READ_BUFFER {
+            write_buf = BytesMut::new();
+        } else {
+            write_buf.clear();
+        }
         if connection.is_closed().is_some() {
             break;
         }
@@ -85,14 +95,29 @@ pub async fn drive(mut stream: TcpStream, mut connection: Connection, shutdown: 
             // before this connection reads again, so a fast publisher cannot starve them.
             tokio::task::yield_now().await;
         }
-        if read_buf.is_empty() && read_buf.capacity() > SHRINK_ABOVE {
-            read_buf = BytesMut::with_capacity(READ_BUFFER);
-        }
-        if write_buf.capacity() > SHRINK_ABOVE {
-            write_buf = BytesMut::new();
+        if read_buf.is_empty() {
+            // Everything read was handled: let go of the buffer (decoded payloads that are
+            // still queued keep only their own slices alive).
+            read_buf = BytesMut::new();
         }
     }
     let _ = stream.shutdown().await;
+}
+
+/// Makes room for the next read: a small buffer normally, or the whole of a large packet
+/// whose fixed header already arrived, so it is read in as few calls as possible.
+/// The decoder has already refused a packet declared larger than `max_packet_size`; the cap
+/// keeps this function safe on its own.
+fn reserve_for_next_read(buf: &mut BytesMut, max_packet_size: usize) {
+    let wanted = match Decoder::pending_packet_size(buf) {
+        Ok(Some(size)) if size > buf.len() => {
+            (size.min(max_packet_size).saturating_sub(buf.len())).max(READ_BUFFER)
+        }
+        _ => READ_BUFFER,
+    };
+    if buf.capacity() - buf.len() < wanted.min(READ_BUFFER) {
+        buf.reserve(wanted);
+    }
 }
 
 /// Decodes and handles every complete packet in the buffer.
