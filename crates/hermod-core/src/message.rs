@@ -1,6 +1,6 @@
 //! Application messages as the broker routes them: shared by every recipient, never copied.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -29,6 +29,22 @@ pub struct Message {
     pub publisher_client_id: MqttString,
     /// When the message expires (from Message Expiry Interval), if it does.
     pub expires_at: Option<Instant>,
+    /// The first wire form a recipient needed, shared by later recipients that need the same
+    /// one (see [`WireForm`]). Empty when the message is made.
+    pub encoded: OnceLock<(WireForm, Bytes)>,
+}
+
+/// What decides a PUBLISH's bytes when no per-recipient property is involved: recipients with
+/// equal forms get the same bytes except the packet identifier (and the DUP bit), which are
+/// patched in a copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WireForm {
+    /// MQTT 5 (properties on the wire) or 3.x.
+    pub v5: bool,
+    /// The delivered QoS.
+    pub qos: QoS,
+    /// The RETAIN flag sent.
+    pub retain: bool,
 }
 
 impl Message {

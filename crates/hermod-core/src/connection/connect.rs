@@ -165,6 +165,7 @@ impl Connection {
                     publisher_client_id: self.client_id.clone(),
                     // Set when published: the will's expiry counts from then.
                     expires_at: None,
+                    encoded: Default::default(),
                 },
                 delay,
                 expiry_interval: will.properties.message_expiry_interval,

@@ -54,6 +54,7 @@ impl Connection {
         if refusal.is_none() {
             let message = Arc::new(Message {
                 expires_at: Message::deadline(now, publish.properties.message_expiry_interval),
+                encoded: Default::default(),
                 topic: publish.topic,
                 payload: publish.payload,
                 qos: publish.qos,

@@ -11,7 +11,7 @@ use hermod_codec::{
 };
 
 use super::{CloseReason, Connection, Phase};
-use crate::message::Delivery;
+use crate::message::{Delivery, WireForm};
 use crate::session::{Inflight, OutboundStage, SessionCell};
 use crate::stats::Stats;
 
@@ -207,6 +207,9 @@ impl Connection {
         dup: bool,
     ) -> bool {
         let message = &delivery.message;
+        if let Some(sent) = self.send_shared_form(now, delivery, packet_id, dup) {
+            return sent;
+        }
         let mut properties = PublishProperties::default();
         let mut topic = message.topic.clone();
         let mut sets_alias = false;
@@ -251,6 +254,80 @@ impl Connection {
                 false
             }
         }
+    }
+
+    /// Sends a PUBLISH whose bytes do not depend on this connection (no expiry countdown, no
+    /// subscription identifiers, no topic alias) from the message's shared encoding: the
+    /// first recipient of a wire form encodes it, later ones copy it and patch the packet
+    /// identifier and DUP bit. `None` when this delivery needs its own encoding.
+    fn send_shared_form(
+        &mut self,
+        now: Instant,
+        delivery: &Delivery,
+        packet_id: Option<PacketId>,
+        dup: bool,
+    ) -> Option<bool> {
+        let message = &delivery.message;
+        let v5 = self.version.is_v5();
+        if v5
+            && (message.expires_at.is_some()
+                || !delivery.subscription_ids.is_empty()
+                || self.client_topic_alias_maximum > 0)
+        {
+            return None;
+        }
+        let form = WireForm {
+            v5,
+            qos: delivery.qos,
+            retain: delivery.retain,
+        };
+        let (cached_form, bytes) = message.encoded.get_or_init(|| {
+            let publish = Packet::Publish(Publish {
+                dup: false,
+                qos: delivery.qos,
+                retain: delivery.retain,
+                topic: message.topic.clone(),
+                packet_id: (delivery.qos != QoS::AtMostOnce).then_some(PacketId::MIN),
+                properties: if v5 {
+                    message.properties.clone()
+                } else {
+                    PublishProperties::default()
+                },
+                payload: message.payload.clone(),
+            });
+            let bytes = publish.encode_to_bytes(self.version).unwrap_or_default();
+            (form, bytes)
+        });
+        if *cached_form != form || bytes.is_empty() {
+            return None;
+        }
+        let _ = now;
+        if bytes.len() > self.client_max_packet_size {
+            Stats::bump(&self.broker.stats().messages_too_large);
+            tracing::debug!(conn = self.id, topic = %message.topic, "message larger than the client accepts: dropped");
+            return Some(false);
+        }
+        let start = self.tx.len();
+        self.tx.extend_from_slice(bytes);
+        if let Some(packet_id) = packet_id {
+            // The identifier follows the fixed header and the topic (MQTT 5.0 section 3.3.2).
+            let header = hermod_codec::header::FixedHeader::parse(bytes)
+                .ok()
+                .flatten();
+            if let Some(header) = header {
+                let at = start + header.header_length + 2 + message.topic.len();
+                if let Some(slot) = self.tx.get_mut(at..at + 2) {
+                    slot.copy_from_slice(&packet_id.get().to_be_bytes());
+                }
+            }
+            if dup {
+                if let Some(first) = self.tx.get_mut(start) {
+                    *first |= 0b1000;
+                }
+            }
+        }
+        Stats::bump(&self.broker.stats().messages_sent);
+        Some(true)
     }
 
     /// The outbound alias for a topic, if the client accepts aliases: `(alias, true)` when

@@ -198,7 +198,46 @@ fn wildcards_do_not_match_dollar_topics() {
             publisher: None,
             publisher_client_id: Default::default(),
             expires_at: None,
+            encoded: Default::default(),
         }),
     );
     assert!(sub.publishes().is_empty(), "MQTT-4.7.2-1");
+}
+
+/// Recipients that need the same wire form share one encoding of the message; each copy
+/// carries its own packet identifier and DUP bit.
+#[test]
+fn shared_encoding_carries_each_recipients_packet_id_and_dup() {
+    let world = World::new();
+    let mut busy = world.client(V3, "busy");
+    let (mut fresh, _) = world.connect(persistent(V3, "fresh", 3600));
+    busy.subscribe("fan/#", QoS::AtLeastOnce);
+    fresh.subscribe("fan/#", QoS::AtLeastOnce);
+    let mut publisher = world.client(V3, "pub");
+    // `busy` gets one message first, so its next packet identifier differs from `fresh`'s.
+    busy.subscribe("warmup", QoS::AtLeastOnce);
+    publisher
+        .send(publish("warmup", b"0", QoS::AtLeastOnce, 1))
+        .unwrap();
+    assert_eq!(busy.publishes().len(), 1);
+
+    publisher
+        .send(publish("fan/out", b"shared", QoS::AtLeastOnce, 2))
+        .unwrap();
+    let to_busy = busy.publishes();
+    let to_fresh = fresh.publishes();
+    assert_eq!(payloads(&to_busy), ["shared"]);
+    assert_eq!(payloads(&to_fresh), ["shared"]);
+    assert_eq!(to_busy[0].packet_id, Some(packet_id(2)));
+    assert_eq!(to_fresh[0].packet_id, Some(packet_id(1)));
+    assert!(!to_busy[0].dup && !to_fresh[0].dup);
+
+    // A resend after reconnecting sets DUP on the shared bytes (MQTT-3.3.1-1).
+    fresh.close();
+    let (mut again, connack) = world.try_connect(persistent(V3, "fresh", 3600));
+    assert!(connack.reason.is_success());
+    let resent = again.publishes();
+    assert_eq!(payloads(&resent), ["shared"]);
+    assert!(resent[0].dup, "resent with DUP");
+    assert_eq!(resent[0].packet_id, Some(packet_id(1)));
 }

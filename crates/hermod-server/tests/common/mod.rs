@@ -108,6 +108,7 @@ impl TestBroker {
             publisher: None,
             publisher_client_id: Default::default(),
             expires_at: None,
+            encoded: Default::default(),
         };
         self.broker.publish(Instant::now(), Arc::new(message));
     }
