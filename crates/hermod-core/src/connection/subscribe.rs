@@ -67,10 +67,7 @@ impl Connection {
             }
             reasons.push(ReasonCode::from_byte(options.qos.bits()));
         }
-        let mut properties = hermod_codec::property::AckProperties::default();
-        if let Some(failure) = reasons.iter().find(|reason| !reason.is_success()) {
-            properties.reason_string = self.problem_text(*failure);
-        }
+        let properties = self.ack_properties(&reasons);
         self.send(&Packet::SubAck(SubAck {
             packet_id: subscribe.packet_id,
             properties,
@@ -112,16 +109,22 @@ impl Connection {
             };
             reasons.push(reason);
         }
-        let mut properties = hermod_codec::property::AckProperties::default();
-        if let Some(failure) = reasons.iter().find(|reason| !reason.is_success()) {
-            properties.reason_string = self.problem_text(*failure);
-        }
+        let properties = self.ack_properties(&reasons);
         self.send(&Packet::UnsubAck(UnsubAck {
             packet_id: unsubscribe.packet_id,
             properties,
             reasons,
         }));
         Ok(())
+    }
+
+    /// SUBACK/UNSUBACK properties: a Reason String for the first failure, if allowed.
+    fn ack_properties(&self, reasons: &[ReasonCode]) -> hermod_codec::property::AckProperties {
+        let mut properties = hermod_codec::property::AckProperties::default();
+        if let Some(failure) = reasons.iter().find(|reason| !reason.is_success()) {
+            properties.reason_string = self.problem_text(*failure);
+        }
+        properties
     }
 
     /// A SUBACK failure code: the MQTT 5 reason, or 0x80 before 5.0 (the encoder maps it).
