@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use hermod_codec::{SubscriptionId, SubscriptionOptions};
@@ -64,8 +66,10 @@ pub struct Broker {
 pub(crate) struct BrokerInner {
     pub(crate) config: BrokerConfig,
     pub(crate) sessions: Box<dyn SessionStore>,
-    pub(crate) index: RwLock<SubscriptionIndex<SessionId, SubscriptionEntry>>,
-    pub(crate) retained: RwLock<RetainedIndex<Arc<Message>>>,
+    /// Sharded: a reader locks only its own thread's shard, so routing on different cores
+    /// shares no lock word; subscribing locks every shard.
+    pub(crate) index: ShardedLock<SubscriptionIndex<SessionId, SubscriptionEntry>>,
+    pub(crate) retained: ShardedLock<RetainedIndex<Arc<Message>>>,
     pub(crate) timers: Mutex<BTreeMap<(Instant, u64), TimerEvent>>,
     pub(crate) next_id: AtomicU64,
     pub(crate) queued_bytes: AtomicUsize,
@@ -85,8 +89,8 @@ impl Broker {
             inner: Arc::new(BrokerInner {
                 config,
                 sessions,
-                index: RwLock::new(SubscriptionIndex::new()),
-                retained: RwLock::new(RetainedIndex::new()),
+                index: ShardedLock::new(SubscriptionIndex::new()),
+                retained: ShardedLock::new(RetainedIndex::new()),
                 timers: Mutex::new(BTreeMap::new()),
                 next_id: AtomicU64::new(1),
                 queued_bytes: AtomicUsize::new(0),
@@ -264,7 +268,7 @@ impl Broker {
 
     pub(crate) fn index(
         &self,
-    ) -> RwLockReadGuard<'_, SubscriptionIndex<SessionId, SubscriptionEntry>> {
+    ) -> ShardedLockReadGuard<'_, SubscriptionIndex<SessionId, SubscriptionEntry>> {
         self.inner
             .index
             .read()
@@ -273,21 +277,21 @@ impl Broker {
 
     pub(crate) fn index_mut(
         &self,
-    ) -> RwLockWriteGuard<'_, SubscriptionIndex<SessionId, SubscriptionEntry>> {
+    ) -> ShardedLockWriteGuard<'_, SubscriptionIndex<SessionId, SubscriptionEntry>> {
         self.inner
             .index
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(crate) fn retained(&self) -> RwLockReadGuard<'_, RetainedIndex<Arc<Message>>> {
+    pub(crate) fn retained(&self) -> ShardedLockReadGuard<'_, RetainedIndex<Arc<Message>>> {
         self.inner
             .retained
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(crate) fn retained_mut(&self) -> RwLockWriteGuard<'_, RetainedIndex<Arc<Message>>> {
+    pub(crate) fn retained_mut(&self) -> ShardedLockWriteGuard<'_, RetainedIndex<Arc<Message>>> {
         self.inner
             .retained
             .write()

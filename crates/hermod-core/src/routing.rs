@@ -10,6 +10,7 @@ use hermod_router::{
     MatchVisitor, PublishContext, ShareStrategy, SharedGroup, SubscriptionFilter,
     SubscriptionIndex, parse_subscription_filter,
 };
+use smallvec::SmallVec;
 
 use crate::broker::{Broker, SubscriptionEntry};
 use crate::message::{Delivery, Message};
@@ -29,7 +30,7 @@ impl Broker {
         let index = self.index();
         let topic = message.topic.as_str();
         let mut collector = Collector {
-            matches: Vec::new(),
+            matches: SmallVec::new(),
             publisher: message.publisher,
             strategy: self.config().shared_strategy,
             context: PublishContext {
@@ -237,7 +238,8 @@ pub(crate) fn remove_from_index(
 /// Gathers the subscriptions a topic matches in one walk of the index: every plain
 /// subscription (minus No Local ones of the publisher) and one member per shared group.
 struct Collector<'a, 'm> {
-    matches: Vec<(SessionId, &'a SubscriptionEntry)>,
+    /// Inline for the usual handful of recipients: no allocation per publish.
+    matches: SmallVec<[(SessionId, &'a SubscriptionEntry); 8]>,
     publisher: Option<SessionId>,
     strategy: ShareStrategy,
     context: PublishContext<'m>,
