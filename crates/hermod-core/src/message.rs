@@ -66,6 +66,23 @@ impl Message {
         interval_secs.map(|secs| now + Duration::from_secs(u64::from(secs)))
     }
 
+    /// A copy whose topic and payload own their bytes instead of slicing a read buffer.
+    pub fn detached(&self) -> Message {
+        let topic = TopicName::try_from(Bytes::copy_from_slice(self.topic.as_bytes()))
+            .unwrap_or_else(|_| self.topic.clone());
+        Message {
+            topic,
+            payload: Bytes::copy_from_slice(&self.payload),
+            qos: self.qos,
+            retain: self.retain,
+            properties: detach_properties(&self.properties),
+            publisher: self.publisher,
+            publisher_client_id: self.publisher_client_id.clone(),
+            expires_at: self.expires_at,
+            encoded: OnceLock::new(),
+        }
+    }
+
     /// The bytes this message counts against queue limits.
     pub fn queued_size(&self) -> usize {
         self.payload.len() + self.topic.len()
@@ -88,4 +105,56 @@ pub struct Delivery {
     /// Set when the message reached this session only through a shared subscription: if the
     /// session disconnects before acknowledging it, another member of the group gets it.
     pub shared: Option<Arc<SharedKey>>,
+}
+
+/// A copy of PUBLISH properties whose strings and binary data own their bytes.
+fn detach_properties(properties: &PublishProperties) -> PublishProperties {
+    let string =
+        |value: &MqttString| MqttString::new(value.as_str()).unwrap_or_else(|_| value.clone());
+    let mut copy = properties.clone();
+    if let Some(metadata) = copy.metadata.as_deref_mut() {
+        metadata.response_topic = metadata.response_topic.as_ref().map(|topic| {
+            TopicName::from_string(string(topic.as_mqtt_string())).unwrap_or_else(|_| topic.clone())
+        });
+        metadata.correlation_data = metadata
+            .correlation_data
+            .as_ref()
+            .map(|data| Bytes::copy_from_slice(data));
+        metadata.content_type = metadata.content_type.as_ref().map(string);
+        for property in &mut metadata.user_properties {
+            property.key = string(&property.key);
+            property.value = string(&property.value);
+        }
+    }
+    copy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A detached copy (kept as a retained message) must not share the read buffer the
+    /// message was decoded from, or one small retained message pins a whole buffer.
+    #[test]
+    fn detached_message_owns_its_topic_and_payload() {
+        let read_buffer = Bytes::from(vec![b'a'; 4096]);
+        let topic = TopicName::try_from(read_buffer.slice(0..5)).unwrap_or_default();
+        let message = Message {
+            topic,
+            payload: read_buffer.slice(100..110),
+            qos: QoS::AtLeastOnce,
+            retain: true,
+            properties: PublishProperties::default(),
+            publisher: None,
+            publisher_client_id: MqttString::default(),
+            expires_at: None,
+            encoded: OnceLock::new(),
+        };
+        let detached = message.detached();
+        let range = read_buffer.as_ptr_range();
+        assert!(!range.contains(&detached.payload.as_ptr()));
+        assert!(!range.contains(&detached.topic.as_bytes().as_ptr()));
+        assert_eq!(detached.payload, message.payload);
+        assert_eq!(detached.topic, message.topic);
+    }
 }

@@ -107,7 +107,9 @@ impl Broker {
             tracing::debug!(topic, "retained message limit reached: not stored");
             return;
         }
-        retained.insert(topic, Arc::clone(message));
+        // The stored copy owns its bytes: the published message is a slice of the publisher's
+        // read buffer, which a long-lived retained message must not keep alive.
+        retained.insert(topic, Arc::new(message.detached()));
     }
 
     /// The retained messages a new subscription receives (MQTT-3.3.1-9..11), as deliveries

@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hermod_codec::{ConnAck, Connect, MqttString, Packet, ProtocolVersion, ReasonCode};
+use hermod_codec::{ConnAck, Connect, MqttString, Packet, ProtocolVersion, ReasonCode, TopicName};
 
 use super::{Connection, PendingWill, Phase};
 use crate::broker::TimerEvent;
@@ -78,7 +78,9 @@ impl Connection {
                 self.refuse(now, ReasonCode::CLIENT_IDENTIFIER_NOT_VALID);
                 return Ok(());
             }
-            connect.client_id.clone()
+            // Copied out of the read buffer: a slice would keep the whole buffer alive for as
+            // long as the session lives.
+            detach_string(&connect.client_id)
         };
 
         // Keep alive: MQTT 5 clients are told the maximum (Server Keep Alive) when they ask
@@ -156,8 +158,9 @@ impl Connection {
             }
             self.will = Some(PendingWill {
                 message: Message {
-                    topic: will.topic,
-                    payload: will.payload,
+                    topic: TopicName::from_string(detach_string(will.topic.as_mqtt_string()))
+                        .unwrap_or(will.topic),
+                    payload: bytes::Bytes::copy_from_slice(&will.payload),
                     qos: will.qos,
                     retain: will.retain,
                     properties,
@@ -303,4 +306,10 @@ fn cancel_timers_for(broker: &crate::broker::Broker, session: &Arc<SessionCell>)
         TimerEvent::Will { session: owner, .. }
         | TimerEvent::ExpireSession { session: owner, .. } => !Arc::ptr_eq(owner, session),
     });
+}
+
+/// A copy of `string` in its own allocation, for values that outlive the read buffer they
+/// were decoded from (a zero-copy slice would pin the whole buffer).
+fn detach_string(string: &MqttString) -> MqttString {
+    MqttString::new(string.as_str()).unwrap_or_else(|_| string.clone())
 }
