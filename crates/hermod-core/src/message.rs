@@ -68,10 +68,8 @@ impl Message {
 
     /// A copy whose topic and payload own their bytes instead of slicing a read buffer.
     pub fn detached(&self) -> Message {
-        let topic = TopicName::try_from(Bytes::copy_from_slice(self.topic.as_bytes()))
-            .unwrap_or_else(|_| self.topic.clone());
         Message {
-            topic,
+            topic: detached_topic(&self.topic),
             payload: Bytes::copy_from_slice(&self.payload),
             qos: self.qos,
             retain: self.retain,
@@ -105,6 +103,12 @@ pub struct Delivery {
     /// Set when the message reached this session only through a shared subscription: if the
     /// session disconnects before acknowledging it, another member of the group gets it.
     pub shared: Option<Arc<SharedKey>>,
+}
+
+/// A copy of a topic name in its own allocation (a decoded name slices a read buffer, which a
+/// long-lived copy must not keep alive).
+pub(crate) fn detached_topic(topic: &TopicName) -> TopicName {
+    TopicName::try_from(Bytes::copy_from_slice(topic.as_bytes())).unwrap_or_else(|_| topic.clone())
 }
 
 /// A copy of PUBLISH properties whose strings and binary data own their bytes.

@@ -150,6 +150,17 @@ impl SessionCell {
             if state.discarded {
                 return Enqueued::DroppedNewest;
             }
+            // A message waiting for an offline session may wait long: keep it in its own
+            // bytes rather than pinning the publisher's whole read buffer.
+            let kept_offline = delivery.qos != QoS::AtMostOnce || limits.queue_qos0_offline;
+            let delivery = if state.owner.is_none() && kept_offline {
+                Delivery {
+                    message: std::sync::Arc::new(delivery.message.detached()),
+                    ..delivery
+                }
+            } else {
+                delivery
+            };
             let outcome = state.enqueue(delivery, limits);
             let waker = match outcome {
                 Enqueued::Queued | Enqueued::DroppedOldest | Enqueued::Disconnect => {

@@ -147,8 +147,9 @@ impl Connection {
                 None => return Err(Violation::UnknownTopicAlias { alias: alias.get() }),
             }
         } else {
+            // An owned copy: the map outlives the read buffer the topic was decoded from.
             self.inbound_aliases
-                .insert(alias.get(), publish.topic.clone());
+                .insert(alias.get(), crate::message::detached_topic(&publish.topic));
         }
         Ok(())
     }

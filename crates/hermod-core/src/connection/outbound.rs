@@ -341,10 +341,17 @@ impl Connection {
             return TopicAlias::new(alias).map(|alias| (alias, true));
         }
         let next = u16::try_from(self.outbound_aliases.len() + 1).ok()?;
-        if next > self.client_topic_alias_maximum {
+        // No more aliases than the client accepts, nor than the broker accepts itself: the map
+        // is per connection and must stay small.
+        if next
+            > self
+                .client_topic_alias_maximum
+                .min(self.broker.config().topic_alias_maximum)
+        {
             return None;
         }
-        self.outbound_aliases.insert(topic.clone(), next);
+        self.outbound_aliases
+            .insert(crate::message::detached_topic(topic), next);
         TopicAlias::new(next).map(|alias| (alias, false))
     }
 }
