@@ -71,6 +71,10 @@ pub(crate) struct BrokerInner {
     pub(crate) index: ShardedLock<SubscriptionIndex<SessionId, SubscriptionEntry>>,
     pub(crate) retained: ShardedLock<RetainedIndex<Arc<Message>>>,
     pub(crate) timers: Mutex<BTreeMap<(Instant, u64), TimerEvent>>,
+    /// Serializes session attachment (find, take over or create) with session expiry, so two
+    /// CONNECTs for one client id, or a CONNECT and an expiry, cannot interleave. Taken only
+    /// on those paths, never while publishing; always the outermost lock.
+    pub(crate) attach: Mutex<()>,
     pub(crate) next_id: AtomicU64,
     pub(crate) queued_bytes: AtomicUsize,
     pub(crate) shutting_down: AtomicBool,
@@ -92,6 +96,7 @@ impl Broker {
                 index: ShardedLock::new(SubscriptionIndex::new()),
                 retained: ShardedLock::new(RetainedIndex::new()),
                 timers: Mutex::new(BTreeMap::new()),
+                attach: Mutex::new(()),
                 next_id: AtomicU64::new(1),
                 queued_bytes: AtomicUsize::new(0),
                 shutting_down: AtomicBool::new(false),
@@ -183,6 +188,7 @@ impl Broker {
                     session,
                     generation,
                 } => {
+                    let _attach = self.attach_lock();
                     let expired = {
                         let state = session.lock();
                         state.owner.is_none() && state.generation == generation && !state.discarded
@@ -257,6 +263,13 @@ impl Broker {
 
     pub(crate) fn sessions(&self) -> &dyn SessionStore {
         self.inner.sessions.as_ref()
+    }
+
+    pub(crate) fn attach_lock(&self) -> MutexGuard<'_, ()> {
+        self.inner
+            .attach
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) fn timers(&self) -> MutexGuard<'_, BTreeMap<(Instant, u64), TimerEvent>> {

@@ -44,6 +44,7 @@ impl Broker {
             matches.sort_unstable_by_key(|(session_id, _)| *session_id);
         }
         let limits = self.queue_limits();
+        let offline_copy = std::cell::OnceCell::new();
         let mut recipients = 0;
         let mut rest = matches.as_slice();
         while let Some(((session_id, first), tail)) = rest.split_first() {
@@ -75,7 +76,10 @@ impl Broker {
                 message: Arc::clone(&message),
             };
             recipients += 1;
-            match first.session.offer(delivery, &limits) {
+            match first
+                .session
+                .offer_with_copy(delivery, &limits, &offline_copy)
+            {
                 Enqueued::Queued | Enqueued::SkippedQos0Offline => {}
                 Enqueued::DroppedOldest | Enqueued::DroppedNewest | Enqueued::Disconnect => {
                     Stats::bump(&self.stats().messages_dropped);
@@ -158,7 +162,15 @@ impl Broker {
     /// Hands the unacknowledged messages of a shared-subscription member that left to another
     /// member of the same group (connected ones first), with that member's own QoS and
     /// subscription identifier. Messages no other member can take are dropped and counted.
-    pub(crate) fn redeliver_shared(&self, leaving: SessionId, deliveries: Vec<Delivery>) {
+    ///
+    /// Returns the messages no other member can take, for the leaving session to keep (it
+    /// resends them if its client comes back, MQTT-4.4.0-1).
+    pub(crate) fn redeliver_shared(
+        &self,
+        leaving: SessionId,
+        deliveries: Vec<Delivery>,
+    ) -> Vec<Delivery> {
+        let mut kept = Vec::new();
         let index = self.index();
         let limits = self.queue_limits();
         let strategy = self.config().shared_strategy;
@@ -191,8 +203,7 @@ impl Broker {
                     .map(|(_, entry)| entry);
             });
             let Some(entry) = target else {
-                Stats::bump(&self.stats().messages_dropped);
-                tracing::debug!(group = %key.group, topic, "no other member to redeliver to: dropped");
+                kept.push(delivery);
                 continue;
             };
             let redelivery = Delivery {
@@ -209,6 +220,7 @@ impl Broker {
                 Stats::bump(&self.stats().messages_dropped);
             }
         }
+        kept
     }
 }
 

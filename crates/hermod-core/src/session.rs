@@ -3,16 +3,17 @@
 //! PUBREL). It sits behind a per-session mutex so that routing can append to its queue from any
 //! thread; no lock is shared between sessions.
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::Duration;
 
 use hermod_codec::{MqttString, PacketId, QoS, SubscriptionId, SubscriptionOptions};
 
 use crate::config::OverflowPolicy;
-use crate::message::Delivery;
+use crate::message::{Delivery, Message};
 
 /// A session's identity inside the broker (unique for the broker's lifetime).
 pub type SessionId = u64;
@@ -145,6 +146,17 @@ impl SessionCell {
 
     /// Offers a delivery: queues it under the limits and wakes the attached connection.
     pub fn offer(&self, delivery: Delivery, limits: &QueueLimits<'_>) -> Enqueued {
+        self.offer_with_copy(delivery, limits, &OnceCell::new())
+    }
+
+    /// Like [`SessionCell::offer`], with a cell holding the message's owned copy for offline
+    /// sessions: routing one message to many offline sessions makes one copy, not one each.
+    pub fn offer_with_copy(
+        &self,
+        delivery: Delivery,
+        limits: &QueueLimits<'_>,
+        offline_copy: &OnceCell<Arc<Message>>,
+    ) -> Enqueued {
         let (outcome, waker) = {
             let mut state = self.lock();
             if state.discarded {
@@ -154,8 +166,9 @@ impl SessionCell {
             // bytes rather than pinning the publisher's whole read buffer.
             let kept_offline = delivery.qos != QoS::AtMostOnce || limits.queue_qos0_offline;
             let delivery = if state.owner.is_none() && kept_offline {
+                let copy = offline_copy.get_or_init(|| Arc::new(delivery.message.detached()));
                 Delivery {
-                    message: std::sync::Arc::new(delivery.message.detached()),
+                    message: Arc::clone(copy),
                     ..delivery
                 }
             } else {
@@ -189,7 +202,7 @@ impl SessionState {
         let over_budget =
             limits.total_bytes.load(Ordering::Relaxed) + size > limits.max_total_bytes;
         let mut outcome = Enqueued::Queued;
-        if over_budget && !self.queue.is_empty() {
+        if over_budget {
             self.dropped += 1;
             return Enqueued::DroppedNewest;
         }
@@ -204,7 +217,17 @@ impl SessionState {
                     return Enqueued::Disconnect;
                 }
                 OverflowPolicy::DropOldest => {
-                    if let Some(oldest) = self.queue.pop_front() {
+                    if size > limits.max_bytes {
+                        self.dropped += 1;
+                        return Enqueued::DroppedNewest;
+                    }
+                    // Drop as many of the oldest as it takes to respect both limits.
+                    while self.queue.len() >= limits.max_messages
+                        || self.queued_bytes + size > limits.max_bytes
+                    {
+                        let Some(oldest) = self.queue.pop_front() else {
+                            break;
+                        };
                         let freed = oldest.message.queued_size();
                         self.queued_bytes -= freed;
                         limits.total_bytes.fetch_sub(freed, Ordering::Relaxed);
@@ -218,6 +241,17 @@ impl SessionState {
         limits.total_bytes.fetch_add(size, Ordering::Relaxed);
         self.queue.push_back(delivery);
         outcome
+    }
+
+    /// Puts deliveries back at the front of the queue, in order (messages a leaving shared
+    /// member keeps because no other member could take them).
+    pub fn requeue_front(&mut self, deliveries: Vec<Delivery>, total_bytes: &AtomicUsize) {
+        for delivery in deliveries.into_iter().rev() {
+            let size = delivery.message.queued_size();
+            self.queued_bytes += size;
+            total_bytes.fetch_add(size, Ordering::Relaxed);
+            self.queue.push_front(delivery);
+        }
     }
 
     /// Takes the oldest queued delivery, releasing its bytes from the counters.
@@ -242,8 +276,10 @@ impl SessionState {
     pub fn take_shared_unacknowledged(&mut self, total_bytes: &AtomicUsize) -> Vec<Delivery> {
         let mut taken = Vec::new();
         self.inflight.retain(|entry| {
+            // QoS 2 messages already sent stay: their delivery must be completed with this
+            // client (MQTT-4.8.2-4/-5). QoS 1 ones may go to another member.
             let orphan =
-                entry.delivery.shared.is_some() && entry.stage != OutboundStage::AwaitingPubComp;
+                entry.delivery.shared.is_some() && entry.stage == OutboundStage::AwaitingPubAck;
             if orphan {
                 taken.push(entry.delivery.clone());
             }

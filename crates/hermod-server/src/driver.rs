@@ -18,6 +18,10 @@ use tokio_util::sync::CancellationToken;
 
 /// Read buffer size for ordinary reads; idle connections hold none.
 const READ_BUFFER: usize = 4 * 1024;
+/// How long one write may wait for a client that does not read. Past it the connection is
+/// treated as lost (its will is published): a stuck client must not hold its task forever,
+/// where keep alive, takeover and shutdown could not reach it.
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Turns `Waker::wake` from any thread into a `Notify` permit for the connection task.
 struct NotifyWaker(Notify);
@@ -77,10 +81,11 @@ pub async fn drive(mut stream: TcpStream, mut connection: Connection, shutdown: 
             () = sleep => connection.handle_timeout(Instant::now()),
         }
         let now = Instant::now();
-        if connection.poll_transmit(now, &mut write_buf)
-            && stream.write_all(&write_buf).await.is_err()
-        {
-            connection.handle_close(Instant::now());
+        if connection.poll_transmit(now, &mut write_buf) {
+            let written = tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(&write_buf)).await;
+            if !matches!(written, Ok(Ok(()))) {
+                connection.handle_close(Instant::now());
+            }
         }
         if write_buf.capacity() > READ_BUFFER {
             write_buf = BytesMut::new();
@@ -109,10 +114,14 @@ pub async fn drive(mut stream: TcpStream, mut connection: Connection, shutdown: 
 /// The decoder has already refused a packet declared larger than `max_packet_size`; the cap
 /// keeps this function safe on its own.
 fn reserve_for_next_read(buf: &mut BytesMut, max_packet_size: usize) {
+    // Grow with what has arrived (at most doubling), not with what a header declares: five
+    // bytes claiming a large packet must not reserve it.
     let wanted = match Decoder::pending_packet_size(buf) {
-        Ok(Some(size)) if size > buf.len() => {
-            (size.min(max_packet_size).saturating_sub(buf.len())).max(READ_BUFFER)
-        }
+        Ok(Some(size)) if size > buf.len() => size
+            .min(max_packet_size)
+            .saturating_sub(buf.len())
+            .min(buf.len().max(READ_BUFFER))
+            .max(READ_BUFFER),
         _ => READ_BUFFER,
     };
     if buf.capacity() - buf.len() < wanted.min(READ_BUFFER) {

@@ -1,6 +1,7 @@
 //! CONNECT: version and client identifier rules, keep alive, session takeover and resumption,
 //! and the CONNACK.
 
+use std::hash::BuildHasher;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -65,7 +66,10 @@ impl Connection {
                 self.refuse(now, ReasonCode::CLIENT_IDENTIFIER_NOT_VALID);
                 return Ok(());
             }
-            let id = MqttString::new(&format!("hermod-{:016x}", self.id ^ 0x9E37_79B9_7F4A_7C15))
+            // Unguessable (SipHash with the process's random keys) so that no other client can
+            // aim a takeover at it; unique through the connection id.
+            let random = std::collections::hash_map::RandomState::new().hash_one(self.id);
+            let id = MqttString::new(&format!("hermod-{random:016x}-{:x}", self.id))
                 .map_err(Violation::Decode)?;
             if connect.protocol.is_v5() {
                 assigned = Some(id.clone());
@@ -234,6 +238,7 @@ impl Connection {
         expiry: Duration,
     ) -> bool {
         let broker = self.broker.clone();
+        let _attach = broker.attach_lock();
         let existing = broker.sessions().get(client_id);
         if let Some(session) = existing {
             if clean_start {

@@ -236,6 +236,19 @@ impl Connection {
         }
         self.last_received = now;
         tracing::trace!(conn = self.id, packet = ?packet.packet_type(), "received");
+        if self.phase == Phase::Active
+            && !matches!(packet, Packet::Publish(_))
+            && self.lost_session()
+        {
+            // Taken over (or discarded) while packets were still buffered: they belong to a
+            // session this connection no longer holds (its PUBLISHes are the client's own).
+            self.finish(
+                now,
+                CloseReason::TakenOver,
+                Some(ReasonCode::SESSION_TAKEN_OVER),
+            );
+            return Ok(());
+        }
         let result = match (self.phase, packet) {
             (Phase::AwaitingConnect, Packet::Connect(connect)) => {
                 self.handle_connect(now, *connect)
@@ -469,7 +482,12 @@ impl Connection {
             )
         };
         if !orphans.is_empty() {
-            self.broker.redeliver_shared(session.id, orphans);
+            let kept = self.broker.redeliver_shared(session.id, orphans);
+            if !kept.is_empty() {
+                session
+                    .lock()
+                    .requeue_front(kept, &self.broker.inner.queued_bytes);
+            }
         }
         if !owned {
             // Taken over or discarded: the will of this connection still applies (a delayed
