@@ -125,9 +125,12 @@ impl Broker {
         entry: &SubscriptionEntry,
     ) -> Vec<Delivery> {
         let mut deliveries = Vec::new();
+        // The session queue keeps at most this many; collecting more would only be dropped,
+        // after costing memory (a `#` subscription over a large store).
+        let limit = self.config().max_queued_messages;
         let retained = self.retained();
         retained.for_each_matching(filter, |_topic, message| {
-            if message.is_expired(now) {
+            if message.is_expired(now) || deliveries.len() >= limit {
                 return;
             }
             deliveries.push(Delivery {
