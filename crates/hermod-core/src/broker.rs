@@ -161,6 +161,10 @@ impl Broker {
     /// Runs the timers that are due: delayed wills and session expiry.
     pub fn handle_timeout(&self, now: Instant) {
         loop {
+            // Held from taking the event to acting on it, so that a CONNECT for the same
+            // session cannot slip in between (a will popped here must not be lost because a
+            // clean start discarded the session meanwhile).
+            let _attach = self.attach_lock();
             let event = {
                 let mut timers = self.timers();
                 match timers.first_key_value() {
@@ -188,7 +192,6 @@ impl Broker {
                     session,
                     generation,
                 } => {
-                    let _attach = self.attach_lock();
                     let expired = {
                         let state = session.lock();
                         state.owner.is_none() && state.generation == generation && !state.discarded

@@ -161,14 +161,30 @@ async fn accept_loop(
             drop(stream);
             continue;
         }
-        connections.fetch_add(1, Ordering::Relaxed);
+        let slot = ConnectionSlot::take(&connections);
         let connection = broker.accept(Instant::now(), peer.to_string());
-        let connections = Arc::clone(&connections);
         let close = close_connections.clone();
         tracker.spawn(async move {
+            // The slot is returned when the task ends, even by a panic.
+            let _slot = slot;
             serve(stream, connection, close).await;
-            connections.fetch_sub(1, Ordering::Relaxed);
         });
+    }
+}
+
+/// One counted connection; dropping it frees the slot.
+struct ConnectionSlot(Arc<AtomicUsize>);
+
+impl ConnectionSlot {
+    fn take(connections: &Arc<AtomicUsize>) -> ConnectionSlot {
+        connections.fetch_add(1, Ordering::Relaxed);
+        ConnectionSlot(Arc::clone(connections))
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -123,7 +123,13 @@ impl Connection {
         } else {
             (config.session_expiry_v3, false)
         };
-        self.connect_expiry_zero = expiry.is_zero();
+        // What the client asked for decides whether DISCONNECT may set an expiry
+        // (MQTT 5.0 section 3.14.2.2.2), not the value the broker capped it to.
+        self.connect_expiry_zero = if connect.protocol.is_v5() {
+            connect.properties.session_expiry_interval.unwrap_or(0) == 0
+        } else {
+            expiry.is_zero()
+        };
 
         let session_present = self.attach_session(now, &client_id, connect.clean_start, expiry);
         self.client_id = client_id;
