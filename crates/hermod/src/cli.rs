@@ -1,13 +1,15 @@
 //! The command line: `hermod [serve] [OPTIONS]`, `hermod config check`, `hermod --version`.
 //!
-//! `hermod` with no subcommand is `hermod serve`, and takes the same options. Further
-//! subcommands (`pub`, `sub`, `bench`, `passwd`, `ctl`) are planned and join [`Command`].
+//! `hermod` with no subcommand is `hermod serve`, and takes the same options. `hermod pub` and
+//! `hermod sub` are the command-line clients. Further subcommands (`bench`, `passwd`, `ctl`)
+//! are planned and join [`Command`].
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{BindAddress, LogFormat, Overrides};
+use crate::pubsub::args::{PubArgs, SubArgs};
 
 /// Hermod, an MQTT broker (MQTT 3.1, 3.1.1 and 5.0).
 ///
@@ -32,6 +34,18 @@ pub(crate) enum Command {
     /// Work with the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Publish a message (like mosquitto_pub).
+    ///
+    /// Exit status 0 once every message is acknowledged as its QoS requires, 1 on an error
+    /// (connection refused, CONNACK refusal with its reason, protocol error, timeout).
+    #[command(name = "pub")]
+    Pub(PubArgs),
+    /// Subscribe and print messages (like mosquitto_sub).
+    ///
+    /// Exit status 0 after -C messages (or on a clean end), 1 on an error, 27 when -W
+    /// seconds pass first.
+    #[command(name = "sub")]
+    Sub(SubArgs),
 }
 
 /// `hermod config ...`.
@@ -143,6 +157,63 @@ mod tests {
             panic!("expected config check");
         };
         assert_eq!(args.config, Some(PathBuf::from("x.toml")));
+    }
+
+    #[test]
+    fn pub_and_sub_take_mosquitto_style_flags() {
+        let cli = Cli::try_parse_from([
+            "hermod",
+            "pub",
+            "-h",
+            "broker",
+            "-p",
+            "1884",
+            "-V",
+            "mqttv5",
+            "-t",
+            "a/b",
+            "-m",
+            "hi",
+            "-q",
+            "2",
+            "-r",
+            "--user-property",
+            "k1",
+            "v1",
+            "--user-property",
+            "k2",
+            "v2",
+        ])
+        .unwrap();
+        let Some(Command::Pub(args)) = cli.command else {
+            panic!("expected pub");
+        };
+        assert_eq!(args.connect.host, "broker");
+        assert_eq!(args.connect.port, 1884);
+        assert_eq!(args.qos, 2);
+        assert!(args.retain);
+        assert_eq!(args.properties.user_property, ["k1", "v1", "k2", "v2"]);
+
+        let cli = Cli::try_parse_from([
+            "hermod", "sub", "-t", "a", "-t", "b/#", "-C", "3", "-W", "5", "-v",
+        ])
+        .unwrap();
+        let Some(Command::Sub(args)) = cli.command else {
+            panic!("expected sub");
+        };
+        assert_eq!(args.topics, ["a", "b/#"]);
+        assert_eq!(
+            (args.count, args.timeout, args.verbose),
+            (Some(3), Some(5), true)
+        );
+    }
+
+    #[test]
+    fn pub_needs_exactly_one_message_source_and_a_valid_qos() {
+        assert!(Cli::try_parse_from(["hermod", "pub", "-t", "a"]).is_err());
+        assert!(Cli::try_parse_from(["hermod", "pub", "-t", "a", "-m", "x", "-n"]).is_err());
+        assert!(Cli::try_parse_from(["hermod", "pub", "-t", "a", "-m", "x", "-q", "3"]).is_err());
+        assert!(Cli::try_parse_from(["hermod", "sub", "-t", "a", "-v", "--json"]).is_err());
     }
 
     #[test]

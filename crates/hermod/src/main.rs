@@ -2,6 +2,7 @@
 //!
 //! - `hermod` or `hermod serve`: run the broker ([`serve`]).
 //! - `hermod config check`: validate and print the effective configuration ([`config_check`]).
+//! - `hermod pub`, `hermod sub`: the command-line clients ([`pubsub`]).
 //! - `hermod --version`.
 //!
 //! Modules:
@@ -10,15 +11,20 @@
 //! - [`logging`]: the `tracing` subscriber.
 //! - [`serve`]: the `serve` command: bind, run, shut down on SIGINT/SIGTERM.
 //! - [`config_check`]: the `config check` command.
+//! - [`client`]: a small async MQTT client on the codec.
+//! - [`pubsub`]: the `pub` and `sub` commands.
 //!
 //! Errors are `anyhow` with context here, and only here; the libraries have typed errors.
 //! Exit status: 0 on success (including after a graceful shutdown), 1 on an error (invalid
-//! configuration, a port that cannot be bound, ...), 2 on a command-line usage error.
+//! configuration, a port that cannot be bound, ...), 2 on a command-line usage error, 27 when
+//! `sub -W` times out.
 
 mod cli;
+mod client;
 mod config;
 mod config_check;
 mod logging;
+mod pubsub;
 mod serve;
 
 use std::process::ExitCode;
@@ -33,12 +39,17 @@ fn main() -> ExitCode {
         None => serve::serve(&cli.serve),
         Some(Command::Serve(args)) => serve::serve(args),
         Some(Command::Config(ConfigCommand::Check(args))) => config_check::check(args),
+        Some(Command::Pub(args)) => pubsub::publish(args),
+        Some(Command::Sub(args)) => pubsub::subscribe(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // Standard error, not the log: the error may be that logging could not start.
             eprintln!("hermod: {}", describe(&error));
+            if error.downcast_ref::<pubsub::SubTimedOut>().is_some() {
+                return ExitCode::from(pubsub::TIMEOUT_EXIT_STATUS);
+            }
             ExitCode::FAILURE
         }
     }
