@@ -1,13 +1,14 @@
 //! The command line: `hermod [serve] [OPTIONS]`, `hermod config check`, `hermod --version`.
 //!
 //! `hermod` with no subcommand is `hermod serve`, and takes the same options. `hermod pub` and
-//! `hermod sub` are the command-line clients. Further subcommands (`bench`, `passwd`, `ctl`)
-//! are planned and join [`Command`].
+//! `hermod sub` are the command-line clients, `hermod bench` the load generator. Further
+//! subcommands (`passwd`, `ctl`) are planned and join [`Command`].
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::bench::BenchCommand;
 use crate::config::{BindAddress, LogFormat, Overrides};
 use crate::pubsub::args::{PubArgs, SubArgs};
 
@@ -46,6 +47,9 @@ pub(crate) enum Command {
     /// seconds pass first.
     #[command(name = "sub")]
     Sub(SubArgs),
+    /// Load generator: `bench conn` opens many connections and reports CONNACK latency.
+    #[command(subcommand)]
+    Bench(BenchCommand),
 }
 
 /// `hermod config ...`.

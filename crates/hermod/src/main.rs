@@ -3,6 +3,7 @@
 //! - `hermod` or `hermod serve`: run the broker ([`serve`]).
 //! - `hermod config check`: validate and print the effective configuration ([`config_check`]).
 //! - `hermod pub`, `hermod sub`: the command-line clients ([`pubsub`]).
+//! - `hermod bench conn`: the load generator ([`bench`]).
 //! - `hermod --version`.
 //!
 //! Modules:
@@ -13,12 +14,14 @@
 //! - [`config_check`]: the `config check` command.
 //! - [`client`]: a small async MQTT client on the codec.
 //! - [`pubsub`]: the `pub` and `sub` commands.
+//! - [`bench`]: the `bench` commands.
 //!
 //! Errors are `anyhow` with context here, and only here; the libraries have typed errors.
 //! Exit status: 0 on success (including after a graceful shutdown), 1 on an error (invalid
 //! configuration, a port that cannot be bound, ...), 2 on a command-line usage error, 27 when
 //! `sub -W` times out.
 
+mod bench;
 mod cli;
 mod client;
 mod config;
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Some(Command::Config(ConfigCommand::Check(args))) => config_check::check(args),
         Some(Command::Pub(args)) => pubsub::publish(args),
         Some(Command::Sub(args)) => pubsub::subscribe(args),
+        Some(Command::Bench(command)) => bench::bench(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

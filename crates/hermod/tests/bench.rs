@@ -1,0 +1,287 @@
+//! `hermod bench conn`, `bench pub` and `bench sub` end to end, run as child processes against
+//! an in-process broker (`hermod_core::Broker` + `hermod_server::Server` on 127.0.0.1:0).
+//! Loopback only, a few clients for about a second; children are killed by a guard if a test
+//! fails first.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on a broken fixture.
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hermod_core::{Broker, BrokerConfig};
+use hermod_server::{Server, ServerConfig};
+use tokio_util::sync::CancellationToken;
+
+/// How long the child may take before the test fails.
+const STEP: Duration = Duration::from_secs(30);
+
+/// A broker running on its own runtime thread; stopped when dropped.
+struct TestBroker {
+    port: u16,
+    shutdown: CancellationToken,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestBroker {
+    fn start() -> TestBroker {
+        let shutdown = CancellationToken::new();
+        let token = shutdown.clone();
+        let (port_tx, port_rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let config = ServerConfig {
+                    listen: vec![SocketAddr::from(([127, 0, 0, 1], 0))],
+                    shutdown_grace: Duration::from_millis(200),
+                    ..ServerConfig::default()
+                };
+                let server = Server::bind(config, Broker::new(BrokerConfig::default()))
+                    .await
+                    .unwrap();
+                port_tx.send(server.local_addrs()[0].port()).unwrap();
+                server.run(token).await;
+            });
+        });
+        let port = port_rx
+            .recv_timeout(STEP)
+            .expect("the broker did not start");
+        TestBroker {
+            port,
+            shutdown,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for TestBroker {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A child process, killed when dropped.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `hermod bench ARGS -p PORT` with standard output piped, started.
+fn spawn_bench(broker: &TestBroker, args: &[&str], stderr: Stdio) -> KillOnDrop {
+    let child = Command::new(env!("CARGO_BIN_EXE_hermod"))
+        .env_clear()
+        .arg("bench")
+        .args(args)
+        .args(["-p", &broker.port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    KillOnDrop(child)
+}
+
+/// Runs `hermod bench ARGS -p PORT`, waits up to [`STEP`] for it to exit with success and
+/// returns its standard output.
+fn run_bench(broker: &TestBroker, args: &[&str]) -> String {
+    finish(spawn_bench(broker, args, Stdio::null()))
+}
+
+/// Waits up to [`STEP`] for `child` to exit with success and returns its standard output.
+fn finish(mut child: KillOnDrop) -> String {
+    let deadline = Instant::now() + STEP;
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "hermod bench did not finish in time"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    child
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert!(status.success(), "hermod bench failed: {status}; {stdout}");
+    stdout
+}
+
+#[test]
+fn bench_conn_establishes_every_connection_v311_and_v5() {
+    let broker = TestBroker::start();
+    for version in ["mqttv311", "mqttv5"] {
+        let stdout = run_bench(
+            &broker,
+            &[
+                "conn",
+                "-c",
+                "5",
+                "-R",
+                "50",
+                "--duration",
+                "0.3",
+                "-V",
+                version,
+                "--json",
+                "--id-prefix",
+                version,
+            ],
+        );
+        let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(summary["connections"], 5, "{summary}");
+        assert_eq!(summary["established"], 5, "{summary}");
+        assert_eq!(summary["failed"], 0, "{summary}");
+        assert_eq!(summary["connack_latency"]["count"], 5, "{summary}");
+        let p50 = summary["connack_latency"]["p50_us"].as_u64().unwrap();
+        let max = summary["connack_latency"]["max_us"].as_u64().unwrap();
+        assert!(p50 > 0 && p50 <= max, "{summary}");
+    }
+}
+
+#[test]
+fn bench_conn_counts_failures_when_nothing_listens() {
+    // A port that was just free: bind, read the port, close.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let child = Command::new(env!("CARGO_BIN_EXE_hermod"))
+        .env_clear()
+        .args([
+            "bench",
+            "conn",
+            "-c",
+            "3",
+            "-R",
+            "0",
+            "--duration",
+            "0",
+            "--json",
+        ])
+        .args(["-p", &port.to_string(), "--connect-timeout", "5"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let deadline = Instant::now() + STEP;
+    while child.0.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "hermod bench did not finish in time"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut stdout = String::new();
+    child
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["established"], 0, "{summary}");
+    assert_eq!(summary["failed"], 3, "{summary}");
+    assert!(summary["first_error"].is_string(), "{summary}");
+}
+
+#[test]
+fn bench_sub_sees_every_message_of_two_publishers_in_order() {
+    let broker = TestBroker::start();
+    let mut sub = spawn_bench(
+        &broker,
+        &[
+            "sub",
+            "-c",
+            "1",
+            "-t",
+            "bench/#",
+            "-q",
+            "1",
+            "--duration",
+            "20",
+            "--idle",
+            "1",
+            "--json",
+            "--quiet",
+            "--id-prefix",
+            "sub-",
+        ],
+        Stdio::piped(),
+    );
+    // Publish only once the subscriber says it is subscribed.
+    let stderr = BufReader::new(sub.0.stderr.take().unwrap());
+    let (ready_tx, ready_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines() {
+            let Ok(line) = line else { return };
+            if line.contains("subscribed 1 of 1") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(STEP)
+        .expect("the subscriber did not subscribe in time");
+    let published = run_bench(
+        &broker,
+        &[
+            "pub",
+            "-c",
+            "2",
+            "-t",
+            "bench/%i/%c",
+            "-L",
+            "200",
+            "-s",
+            "64",
+            "-q",
+            "1",
+            "--duration",
+            "1",
+            "--json",
+            "--quiet",
+            "--id-prefix",
+            "pub-",
+        ],
+    );
+    let published: serde_json::Value = serde_json::from_str(published.trim()).unwrap();
+    assert_eq!(published["failed"], 0, "{published}");
+    let sent = published["sent"].as_u64().unwrap();
+    assert!(sent >= 100, "{published}");
+    assert_eq!(published["acked"], sent, "{published}");
+
+    let received = finish(sub);
+    let summary: serde_json::Value = serde_json::from_str(received.trim()).unwrap();
+    assert_eq!(summary["failed"], 0, "{summary}");
+    assert_eq!(summary["received"], sent, "{summary}");
+    assert_eq!(summary["lost"], 0, "{summary}");
+    assert_eq!(summary["duplicates"], 0, "{summary}");
+    assert_eq!(summary["reordered"], 0, "{summary}");
+    assert_eq!(summary["bad_payloads"], 0, "{summary}");
+    assert_eq!(summary["latency"]["count"], sent, "{summary}");
+    let p50 = summary["latency"]["p50_us"].as_u64().unwrap();
+    let p99 = summary["latency"]["p99_us"].as_u64().unwrap();
+    let max = summary["latency"]["max_us"].as_u64().unwrap();
+    assert!(p50 <= p99 && p99 <= max, "{summary}");
+}
