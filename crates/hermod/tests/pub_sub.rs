@@ -7,60 +7,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on a broken fixture.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use hermod_core::{Broker, BrokerConfig};
-use hermod_server::{Server, ServerConfig};
-use tokio_util::sync::CancellationToken;
+mod common;
 
-/// How long any one step may take before the test fails.
-const STEP: Duration = Duration::from_secs(30);
-
-/// A broker running on its own runtime thread; stopped when dropped.
-struct TestBroker {
-    port: u16,
-    shutdown: CancellationToken,
-    thread: Option<JoinHandle<()>>,
-}
+use common::{STEP, TestBroker};
 
 impl TestBroker {
-    fn start() -> TestBroker {
-        let shutdown = CancellationToken::new();
-        let token = shutdown.clone();
-        let (port_tx, port_rx) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let config = ServerConfig {
-                    listen: vec![SocketAddr::from(([127, 0, 0, 1], 0))],
-                    shutdown_grace: Duration::from_millis(200),
-                    ..ServerConfig::default()
-                };
-                let server = Server::bind(config, Broker::new(BrokerConfig::default()))
-                    .await
-                    .unwrap();
-                port_tx.send(server.local_addrs()[0].port()).unwrap();
-                server.run(token).await;
-            });
-        });
-        let port = port_rx
-            .recv_timeout(STEP)
-            .expect("the broker did not start");
-        TestBroker {
-            port,
-            shutdown,
-            thread: Some(thread),
-        }
-    }
-
     /// `hermod pub|sub ... -p PORT`, with a cleared environment.
     fn command(&self, subcommand: &str, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_hermod"));
@@ -70,15 +25,6 @@ impl TestBroker {
             .args(["-p", &self.port.to_string()])
             .args(args);
         command
-    }
-}
-
-impl Drop for TestBroker {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
