@@ -223,6 +223,7 @@ impl Broker {
             max_total_bytes: config.max_queued_bytes_total,
             policy: config.overflow_policy,
             queue_qos0_offline: config.queue_qos0_offline,
+            backpressure: config.backpressure,
         }
     }
 
@@ -231,17 +232,21 @@ impl Broker {
     /// will still pending is published now (the session ended first, MQTT 5.0 section
     /// 3.1.2.5).
     pub(crate) fn discard_session(&self, now: Instant, session: &Arc<SessionCell>) {
-        let filters: Vec<String> = {
+        let (filters, paused): (Vec<String>, Vec<std::task::Waker>) = {
             let mut state = session.lock();
             state.discarded = true;
             state.clear_queue(&self.inner.queued_bytes);
             state.inflight.clear();
-            state
-                .subscriptions
-                .drain()
-                .map(|(filter, _)| filter)
-                .collect()
+            (
+                state
+                    .subscriptions
+                    .drain()
+                    .map(|(filter, _)| filter)
+                    .collect(),
+                std::mem::take(&mut state.congestion_waiters),
+            )
         };
+        paused.into_iter().for_each(std::task::Waker::wake);
         if !filters.is_empty() {
             let mut index = self.index_mut();
             for filter in &filters {

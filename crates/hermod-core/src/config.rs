@@ -48,6 +48,13 @@ pub struct BrokerConfig {
     pub overflow_policy: OverflowPolicy,
     /// Whether QoS 0 messages are queued for offline persistent sessions. Default: false.
     pub queue_qos0_offline: bool,
+    /// Flow control towards publishers: a message for a connected session whose queue is
+    /// full is queued anyway (up to twice `max_queued_messages`) and its publisher's
+    /// connection is not read again until that queue has drained to half the limit (or for
+    /// at most 500 ms), so messages are not dropped when subscribers are merely slower than
+    /// publishers. The overflow policy still applies beyond twice the limit and to offline
+    /// sessions. Default: true.
+    pub backpressure: bool,
     /// Session expiry for MQTT 3.x sessions with Clean Session 0 (which never expire by the
     /// 3.1.1 spec; brokers bound them). Default: 2 hours.
     pub session_expiry_v3: Duration,
@@ -94,6 +101,7 @@ impl Default for BrokerConfig {
             max_queued_bytes_total: 256 * 1024 * 1024,
             overflow_policy: OverflowPolicy::DropOldest,
             queue_qos0_offline: false,
+            backpressure: true,
             session_expiry_v3: Duration::from_secs(2 * 3600),
             max_session_expiry: Duration::from_secs(7 * 24 * 3600),
             max_retained_messages: 1_000_000,

@@ -14,13 +14,24 @@ use smallvec::SmallVec;
 
 use crate::broker::{Broker, SubscriptionEntry};
 use crate::message::{Delivery, Message};
-use crate::session::{Enqueued, SessionId};
+use crate::session::{Enqueued, SessionCell, SessionId};
 use crate::stats::Stats;
 
 impl Broker {
     /// Routes a message to every matching subscription and updates the retained store if
     /// the message is retained. Returns how many sessions it was offered to.
     pub fn publish(&self, now: Instant, message: Arc<Message>) -> usize {
+        self.publish_noting_congestion(now, message, &mut Vec::new())
+    }
+
+    /// [`Broker::publish`], adding to `congested` every session whose queue took the message
+    /// beyond its limit (backpressure): the publisher should pause until they drain.
+    pub fn publish_noting_congestion(
+        &self,
+        now: Instant,
+        message: Arc<Message>,
+        congested: &mut Vec<Arc<SessionCell>>,
+    ) -> usize {
         if message.retain {
             self.retain(&message);
         }
@@ -81,6 +92,17 @@ impl Broker {
                 .offer_with_copy(delivery, &limits, &offline_copy)
             {
                 Enqueued::Queued | Enqueued::SkippedQos0Offline => {}
+                // A client is never paused on its own queue: the acknowledgements that drain
+                // it are among the packets it would no longer read.
+                Enqueued::QueuedCongested if message.publisher == Some(*session_id) => {}
+                Enqueued::QueuedCongested => {
+                    if !congested
+                        .iter()
+                        .any(|session| Arc::ptr_eq(session, &first.session))
+                    {
+                        congested.push(Arc::clone(&first.session));
+                    }
+                }
                 Enqueued::DroppedOldest | Enqueued::DroppedNewest | Enqueued::Disconnect => {
                     Stats::bump(&self.stats().messages_dropped);
                     tracing::debug!(

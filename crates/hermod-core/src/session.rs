@@ -89,6 +89,9 @@ pub struct SessionState {
     pub generation: u64,
     /// Messages dropped by the overflow policy or the broker-wide budget.
     pub dropped: u64,
+    /// Publishers' connections paused because this online session's queue is full; woken
+    /// when the queue drains to half its limit or the session goes offline.
+    pub congestion_waiters: Vec<Waker>,
 }
 
 /// What happened to a delivery offered to a session.
@@ -96,6 +99,9 @@ pub struct SessionState {
 pub enum Enqueued {
     /// Queued.
     Queued,
+    /// Queued beyond the message limit (backpressure): the publisher should pause until the
+    /// session's queue drains (see [`SessionState::is_congested`]).
+    QueuedCongested,
     /// Queued after dropping the oldest queued message.
     DroppedOldest,
     /// Not queued: the queue or the broker-wide budget is full.
@@ -121,6 +127,9 @@ pub struct QueueLimits<'a> {
     pub policy: OverflowPolicy,
     /// Whether offline sessions keep QoS 0 messages.
     pub queue_qos0_offline: bool,
+    /// Whether a full queue of an online session takes messages anyway (up to twice the
+    /// message limit) and pauses their publishers instead of applying the policy.
+    pub backpressure: bool,
 }
 
 impl SessionCell {
@@ -176,9 +185,10 @@ impl SessionCell {
             };
             let outcome = state.enqueue(delivery, limits);
             let waker = match outcome {
-                Enqueued::Queued | Enqueued::DroppedOldest | Enqueued::Disconnect => {
-                    state.waker.take()
-                }
+                Enqueued::Queued
+                | Enqueued::QueuedCongested
+                | Enqueued::DroppedOldest
+                | Enqueued::Disconnect => state.waker.take(),
                 _ => None,
             };
             (outcome, waker)
@@ -206,8 +216,28 @@ impl SessionState {
             self.dropped += 1;
             return Enqueued::DroppedNewest;
         }
+        if full
+            && limits.backpressure
+            && self.owner.is_some()
+            && self.queue.len() < limits.max_messages.saturating_mul(2)
+            && self.queued_bytes + size <= limits.max_bytes
+        {
+            // Online: keep the message and slow the publisher down instead.
+            self.queued_bytes += size;
+            limits.total_bytes.fetch_add(size, Ordering::Relaxed);
+            self.queue.push_back(delivery);
+            return Enqueued::QueuedCongested;
+        }
         if full {
-            match limits.policy {
+            // A queue over its limit through backpressure is at its hard limit: the new
+            // message is dropped rather than older ones (publishers were asked to wait).
+            let policy = match limits.policy {
+                OverflowPolicy::DropOldest if self.queue.len() > limits.max_messages => {
+                    OverflowPolicy::DropNewest
+                }
+                policy => policy,
+            };
+            match policy {
                 OverflowPolicy::DropNewest => {
                     self.dropped += 1;
                     return Enqueued::DroppedNewest;
@@ -241,6 +271,20 @@ impl SessionState {
         limits.total_bytes.fetch_add(size, Ordering::Relaxed);
         self.queue.push_back(delivery);
         outcome
+    }
+
+    /// Whether publishers paused on this session must stay paused: it is online and its queue
+    /// holds more than half of `max_messages`.
+    pub fn is_congested(&self, max_messages: usize) -> bool {
+        self.owner.is_some() && !self.discarded && self.queue.len() > max_messages / 2
+    }
+
+    /// The paused publishers to wake, if the session is no longer congested.
+    pub fn take_congestion_waiters(&mut self, max_messages: usize) -> Vec<Waker> {
+        if self.congestion_waiters.is_empty() || self.is_congested(max_messages) {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.congestion_waiters)
     }
 
     /// Puts deliveries back at the front of the queue, in order (messages a leaving shared

@@ -48,7 +48,20 @@ pub async fn drive(mut stream: TcpStream, mut connection: Connection, shutdown: 
     // only when the socket is readable and released once every packet in it was handled.
     let mut read_buf = BytesMut::new();
     let mut write_buf = BytesMut::new();
+    // Whether `read_buf` still holds packets a backpressure pause left unhandled.
+    let mut left_by_pause = false;
     loop {
+        // Backpressure: while sessions this client publishes into are congested, its
+        // packets stay unread (in the socket and in `read_buf`) until they drain.
+        let may_read = connection.poll_read_ready(Instant::now(), &waker);
+        let mut did_read = false;
+        if may_read && left_by_pause {
+            // Packets left unread by a pause: handle them before reading more.
+            left_by_pause =
+                decode_all(&mut decoder, &mut read_buf, &mut connection, Instant::now());
+            did_read = true;
+        }
+        let may_read = may_read && !connection.is_paused();
         let deadline = connection.poll_timeout();
         connection.set_waker(&waker);
         let sleep = async {
@@ -57,28 +70,34 @@ pub async fn drive(mut stream: TcpStream, mut connection: Connection, shutdown: 
                 None => std::future::pending().await,
             }
         };
-        let mut did_read = false;
-        tokio::select! {
-            ready = stream.readable() => {
-                let now = Instant::now();
-                if ready.is_err() {
-                    connection.handle_close(now);
-                } else {
-                    reserve_for_next_read(&mut read_buf, decoder.max_packet_size());
-                    match stream.try_read_buf(&mut read_buf) {
-                        Ok(0) => connection.handle_close(now),
-                        Ok(_) => {
-                            did_read = true;
-                            decode_all(&mut decoder, &mut read_buf, &mut connection, now);
+        if !did_read {
+            tokio::select! {
+                ready = stream.readable(), if may_read => {
+                    let now = Instant::now();
+                    if ready.is_err() {
+                        connection.handle_close(now);
+                    } else {
+                        reserve_for_next_read(&mut read_buf, decoder.max_packet_size());
+                        match stream.try_read_buf(&mut read_buf) {
+                            Ok(0) => connection.handle_close(now),
+                            Ok(_) => {
+                                did_read = true;
+                                left_by_pause = decode_all(
+                                    &mut decoder,
+                                    &mut read_buf,
+                                    &mut connection,
+                                    now,
+                                );
+                            }
+                            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+                            Err(_) => connection.handle_close(now),
                         }
-                        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
-                        Err(_) => connection.handle_close(now),
                     }
                 }
+                () = notify.0.notified() => {}
+                () = shutdown.cancelled() => connection.handle_timeout(Instant::now()),
+                () = sleep => connection.handle_timeout(Instant::now()),
             }
-            () = notify.0.notified() => {}
-            () = shutdown.cancelled() => connection.handle_timeout(Instant::now()),
-            () = sleep => connection.handle_timeout(Instant::now()),
         }
         let now = Instant::now();
         if connection.poll_transmit(now, &mut write_buf) {
@@ -129,26 +148,31 @@ fn reserve_for_next_read(buf: &mut BytesMut, max_packet_size: usize) {
     }
 }
 
-/// Decodes and handles every complete packet in the buffer.
+/// Decodes and handles every complete packet in the buffer, stopping early if the connection
+/// closes or is paused by backpressure (the rest stays in the buffer). Returns true if it
+/// stopped for a pause with bytes left in the buffer.
 fn decode_all(
     decoder: &mut Decoder,
     buf: &mut BytesMut,
     connection: &mut Connection,
     now: Instant,
-) {
+) -> bool {
     loop {
         match decoder.decode(buf) {
             Ok(Some(packet)) => {
                 if connection.handle_packet(now, packet).is_err()
                     || connection.is_closed().is_some()
                 {
-                    return;
+                    return false;
+                }
+                if connection.is_paused() {
+                    return !buf.is_empty();
                 }
             }
-            Ok(None) => return,
+            Ok(None) => return false,
             Err(error) => {
                 connection.handle_decode_error(now, error);
-                return;
+                return false;
             }
         }
     }

@@ -67,7 +67,9 @@ impl Connection {
                 publisher: self.session.as_ref().map(|session| session.id),
                 publisher_client_id: self.client_id.clone(),
             });
-            let recipients = self.broker.publish(now, message);
+            let recipients =
+                self.broker
+                    .publish_noting_congestion(now, message, &mut self.congested_on);
             self.acknowledge(publish.qos, packet_id, recipients, None);
         } else {
             self.acknowledge(publish.qos, packet_id, 0, refusal);

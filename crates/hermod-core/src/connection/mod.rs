@@ -30,6 +30,10 @@ use crate::session::SessionCell;
 use crate::stats::Stats;
 use crate::violation::Violation;
 
+/// The longest a connection stays paused by backpressure before it handles one more read
+/// batch regardless (see [`Connection::poll_read_ready`]).
+pub const MAX_PAUSE: Duration = Duration::from_millis(500);
+
 /// Why a connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CloseReason {
@@ -106,6 +110,13 @@ pub struct Connection {
     version: ProtocolVersion,
     client_id: MqttString,
     session: Option<Arc<SessionCell>>,
+    /// Sessions whose full queues took this client's messages (backpressure): no packet is
+    /// read from this client until they have drained (see [`Connection::poll_read_ready`]).
+    congested_on: Vec<Arc<SessionCell>>,
+    /// When the current backpressure pause began.
+    paused_since: Option<Instant>,
+    /// False for the one read batch after a pause ran out: that batch is handled whole.
+    pause_allowed: bool,
     /// Effective keep alive; `None` when off.
     keep_alive: Option<Duration>,
     last_received: Instant,
@@ -162,6 +173,9 @@ impl Broker {
             client_id: MqttString::default(),
             session: None,
             keep_alive: None,
+            congested_on: Vec::new(),
+            paused_since: None,
+            pause_allowed: true,
             last_received: now,
             will: None,
             inbound_aliases: HashMap::new(),
@@ -206,6 +220,59 @@ impl Connection {
         (self.phase == Phase::Closed)
             .then_some(self.close)
             .flatten()
+    }
+
+    /// Whether the driver may hand this connection more packets. `false` while sessions this
+    /// client published into are congested: `waker` is then registered with each of them and
+    /// woken once they drain (or go offline). A pause lasts at most [`MAX_PAUSE`]; after it one
+    /// more read batch is handled whatever the congestion, so that clients feeding each other
+    /// (each paused on the other's queue) slow down instead of stopping. While paused, the
+    /// keep alive clock does not run: the client's packets are waiting to be read.
+    pub fn poll_read_ready(&mut self, now: Instant, waker: &Waker) -> bool {
+        self.pause_allowed = true;
+        if self.congested_on.is_empty() {
+            return true;
+        }
+        let paused_since = *self.paused_since.get_or_insert(now);
+        let max_messages = self.broker.config().max_queued_messages;
+        if now >= paused_since + MAX_PAUSE {
+            tracing::debug!(
+                conn = self.id,
+                client_id = %self.client_id,
+                "backpressure pause at its limit: handling one more read batch"
+            );
+            self.congested_on.clear();
+            self.paused_since = None;
+            self.last_received = now;
+            self.pause_allowed = false;
+            return true;
+        }
+        self.congested_on.retain(|session| {
+            let mut state = session.lock();
+            if !state.is_congested(max_messages) {
+                return false;
+            }
+            if !state
+                .congestion_waiters
+                .iter()
+                .any(|existing| existing.will_wake(waker))
+            {
+                state.congestion_waiters.push(waker.clone());
+            }
+            true
+        });
+        if self.congested_on.is_empty() {
+            self.paused_since = None;
+            self.last_received = now;
+            return true;
+        }
+        false
+    }
+
+    /// Whether this connection is paused by backpressure (see
+    /// [`Connection::poll_read_ready`]): the driver stops handing it packets.
+    pub fn is_paused(&self) -> bool {
+        !self.congested_on.is_empty() && self.pause_allowed
     }
 
     /// Registers the task waker to call when deliveries arrive for this connection's session
@@ -353,13 +420,20 @@ impl Connection {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
             Phase::AwaitingConnect => Some(self.opened_at + self.broker.config().connect_timeout),
-            Phase::Active => self.keep_alive_deadline(),
+            Phase::Active => match self.paused_since {
+                Some(since) if !self.congested_on.is_empty() => Some(since + MAX_PAUSE),
+                _ => self.keep_alive_deadline(),
+            },
             Phase::Closed => None,
         }
     }
 
-    /// 1.5 × the keep alive after the last packet (MQTT-3.1.2-22).
+    /// 1.5 × the keep alive after the last packet (MQTT-3.1.2-22); none while paused by
+    /// backpressure.
     fn keep_alive_deadline(&self) -> Option<Instant> {
+        if self.paused_since.is_some() && !self.congested_on.is_empty() {
+            return None;
+        }
         self.keep_alive
             .map(|keep_alive| self.last_received + keep_alive + keep_alive / 2)
     }
@@ -470,6 +544,10 @@ impl Connection {
             if owned {
                 state.owner = None;
                 state.waker = None;
+                // Offline, the session no longer slows its publishers down.
+                std::mem::take(&mut state.congestion_waiters)
+                    .into_iter()
+                    .for_each(std::task::Waker::wake);
                 state.generation += 1;
                 orphans = state.take_shared_unacknowledged(&self.broker.inner.queued_bytes);
             }

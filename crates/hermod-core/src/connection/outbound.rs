@@ -97,6 +97,10 @@ impl Connection {
                 }
             }
         }
+        let paused = session
+            .lock()
+            .take_congestion_waiters(self.broker.config().max_queued_messages);
+        paused.into_iter().for_each(std::task::Waker::wake);
         if session.lock().dropped > 0
             && self.broker.config().overflow_policy == crate::config::OverflowPolicy::Disconnect
         {
@@ -274,6 +278,12 @@ impl Connection {
                 || !delivery.subscription_ids.is_empty()
                 || self.client_topic_alias_maximum > 0)
         {
+            return None;
+        }
+        // The only holder besides this delivery (and its in-flight copy): no other recipient
+        // will need the shared form, so encode straight into the output instead.
+        let holders = 1 + usize::from(packet_id.is_some());
+        if message.encoded.get().is_none() && Arc::strong_count(message) <= holders {
             return None;
         }
         let form = WireForm {

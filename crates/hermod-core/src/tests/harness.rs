@@ -200,6 +200,13 @@ impl Client {
         self.connection.handle_close(self.clock.now());
     }
 
+    /// Whether the driver would read this client's next packets (backpressure), registering
+    /// its waker with the sessions it waits for, as the driver does.
+    pub(crate) fn read_ready(&mut self) -> bool {
+        self.connection
+            .poll_read_ready(self.clock.now(), &self.waker)
+    }
+
     /// Registers this client's waker (as the driver does before sleeping).
     pub(crate) fn register_waker(&self) {
         self.connection.set_waker(&self.waker);

@@ -5,6 +5,7 @@
 mod harness;
 
 mod alias;
+mod backpressure;
 mod connect;
 mod delivery;
 mod limits;

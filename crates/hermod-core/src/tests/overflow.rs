@@ -63,6 +63,7 @@ fn drop_newest_keeps_the_oldest_messages() {
 fn disconnect_policy_closes_a_connected_client_with_0x97() {
     let world = World::with_config(BrokerConfig {
         max_inflight: NonZeroU16::new(1).unwrap(),
+        backpressure: false,
         ..config(OverflowPolicy::Disconnect)
     });
     let mut sub = world.client(V5, "sub");

@@ -92,6 +92,9 @@ pub(crate) struct SessionSection {
     pub(crate) overflow_policy: OverflowPolicy,
     /// Whether QoS 0 messages are queued for offline sessions. Default: false.
     pub(crate) queue_qos0_offline: bool,
+    /// Whether slow connected subscribers pause their publishers (up to 500 ms at a time)
+    /// instead of losing messages. Default: true.
+    pub(crate) backpressure: bool,
     /// Expiry of MQTT 3.x persistent sessions (Clean Session 0). Default: 2 h.
     #[serde(with = "humantime_serde")]
     pub(crate) expiry_v3: Duration,
@@ -195,6 +198,7 @@ impl Config {
             max_queued_bytes_total: saturating_usize(session.max_queued_bytes_total),
             overflow_policy: session.overflow_policy.into(),
             queue_qos0_offline: session.queue_qos0_offline,
+            backpressure: session.backpressure,
             session_expiry_v3: session.expiry_v3,
             max_session_expiry: session.max_expiry,
             max_retained_messages: retained.max_messages,
@@ -264,6 +268,7 @@ impl Default for SessionSection {
             max_queued_bytes_total: ByteSize::from_usize(broker.max_queued_bytes_total),
             overflow_policy: broker.overflow_policy.into(),
             queue_qos0_offline: broker.queue_qos0_offline,
+            backpressure: broker.backpressure,
             expiry_v3: broker.session_expiry_v3,
             max_expiry: broker.max_session_expiry,
         }
