@@ -5,6 +5,8 @@
 //! includes the TCP handshake. A connection that fails (refused, timed out, closed) is counted
 //! and the run goes on; the first error is kept for the report.
 
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hermod_codec::{Connect, MqttString, Packet, ProtocolVersion};
@@ -14,6 +16,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::BenchError;
+use crate::endpoint::Endpoint;
 use crate::latency::{self, LatencySummary};
 use crate::wire::Wire;
 
@@ -36,6 +39,8 @@ pub struct ConnOptions {
     pub keep_alive: u16,
     /// How long to wait for the TCP connection and the CONNACK together.
     pub connect_timeout: Duration,
+    /// Local addresses to connect from, round robin (empty: automatic, see [`Endpoint`]).
+    pub source_addresses: Vec<IpAddr>,
 }
 
 /// The result of `hermod bench conn` (also its progress, while it runs).
@@ -73,6 +78,14 @@ pub async fn run_conn(
     if options.connections == 0 {
         return Err(BenchError::InvalidOptions("no connections to open".into()));
     }
+    let endpoint = Arc::new(
+        Endpoint::resolve(
+            &options.address,
+            options.connections,
+            &options.source_addresses,
+        )
+        .await?,
+    );
     let mut histogram = latency::new_histogram()?;
     let started = Instant::now();
     let mut report = ConnReport {
@@ -93,11 +106,12 @@ pub async fn run_conn(
         tokio::time::interval_at(started + Duration::from_secs(1), Duration::from_secs(1));
     loop {
         if opened < options.connections && Instant::now() >= next_open {
-            let client_id = format!("{}{opened}", options.client_id_prefix);
             let events = events.clone();
             let options_for_task = options.clone();
+            let endpoint = Arc::clone(&endpoint);
+            let index = opened;
             tasks.spawn(async move {
-                hold_one(&options_for_task, &client_id, &events).await;
+                hold_one(&options_for_task, &endpoint, index, &events).await;
             });
             opened += 1;
             next_open += gap;
@@ -174,9 +188,14 @@ fn fill(
     };
 }
 
-/// Opens one connection, reports it, keeps it for `options.hold` and closes it.
-async fn hold_one(options: &ConnOptions, client_id: &str, events: &mpsc::UnboundedSender<Event>) {
-    let result = open(options, client_id).await;
+/// Opens connection `index`, reports it, keeps it for `options.hold` and closes it.
+async fn hold_one(
+    options: &ConnOptions,
+    endpoint: &Endpoint,
+    index: u32,
+    events: &mpsc::UnboundedSender<Event>,
+) {
+    let result = open(options, endpoint, index).await;
     let mut wire = match result {
         Ok((wire, took)) => {
             let _ = events.send(Event::Established(took));
@@ -195,11 +214,16 @@ async fn hold_one(options: &ConnOptions, client_id: &str, events: &mpsc::Unbound
     }
 }
 
-/// Connects with a CONNECT built from `options`.
-async fn open(options: &ConnOptions, client_id: &str) -> Result<(Wire, Duration), BenchError> {
-    let mut connect = Connect::new(options.version, MqttString::new(client_id)?);
+/// Connects client `index` with a CONNECT built from `options`.
+async fn open(
+    options: &ConnOptions,
+    endpoint: &Endpoint,
+    index: u32,
+) -> Result<(Wire, Duration), BenchError> {
+    let client_id = format!("{}{index}", options.client_id_prefix);
+    let mut connect = Connect::new(options.version, MqttString::new(&client_id)?);
     connect.keep_alive = options.keep_alive;
-    Wire::connect(&options.address, connect, options.connect_timeout).await
+    Wire::connect(endpoint, index, connect, options.connect_timeout).await
 }
 
 /// Holds an accepted connection for `options.hold`, sending PINGREQ every half keep alive and

@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::BenchError;
+use crate::endpoint::Endpoint;
 
 /// A connected, accepted MQTT client connection.
 #[derive(Debug)]
@@ -23,17 +24,18 @@ pub(crate) struct Wire {
 }
 
 impl Wire {
-    /// Connects to `address`, sends `connect` and waits for an accepting CONNACK, all within
-    /// `timeout`. Returns the connection and the time from the start of the TCP connect to the
-    /// CONNACK.
+    /// Connects client `index` to `endpoint`, sends `connect` and waits for an accepting
+    /// CONNACK, all within `timeout`. Returns the connection and the time from the start of
+    /// the TCP connect to the CONNACK.
     pub(crate) async fn connect(
-        address: &str,
+        endpoint: &Endpoint,
+        index: u32,
         connect: Connect,
         timeout: Duration,
     ) -> Result<(Wire, Duration), BenchError> {
         let started = Instant::now();
         let deadline = started + timeout;
-        let stream = tokio::time::timeout_at(deadline, TcpStream::connect(address))
+        let stream = tokio::time::timeout_at(deadline, endpoint.connect(index))
             .await
             .map_err(|_| BenchError::Timeout("the TCP connection"))??;
         // Best effort: small packets go out at once.

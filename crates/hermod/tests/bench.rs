@@ -229,3 +229,79 @@ fn bench_sub_sees_every_message_of_two_publishers_in_order() {
     let max = summary["latency"]["max_us"].as_u64().unwrap();
     assert!(p50 <= p99 && p99 <= max, "{summary}");
 }
+
+#[test]
+fn bench_scenarios_deliver_every_message_and_report_tool_cpu() {
+    let broker = TestBroker::start();
+    // (scenario, extra flags, expected deliveries per message sent)
+    let runs: [(&str, &[&str], u64); 3] = [
+        ("fan-in", &["-c", "3", "-q", "1", "-L", "300"], 1),
+        ("fan-out", &["-c", "4", "-q", "0", "-L", "100"], 4),
+        ("p2p", &["-c", "2", "-q", "2", "-V", "mqttv5"], 1),
+    ];
+    for (scenario, flags, fan) in runs {
+        let mut args = vec!["scenario", scenario];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["--duration", "0.5", "--drain", "0.5", "--json", "--quiet"]);
+        let stdout = run_bench(&broker, &args);
+        let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        let sent = summary["sent"].as_u64().unwrap();
+        assert!(sent > 0, "{scenario}: {summary}");
+        assert_eq!(summary["expected"].as_u64(), Some(sent * fan), "{summary}");
+        assert_eq!(summary["received"].as_u64(), Some(sent * fan), "{summary}");
+        assert_eq!(summary["missing"].as_u64(), Some(0), "{summary}");
+        assert_eq!(summary["duplicates"].as_u64(), Some(0), "{summary}");
+        assert_eq!(summary["reordered"].as_u64(), Some(0), "{summary}");
+        assert_eq!(summary["failed"].as_u64(), Some(0), "{summary}");
+        assert!(
+            summary["latency"]["count"].as_u64().unwrap() > 0,
+            "{summary}"
+        );
+        assert!(summary["tool_cpu_s"].as_f64().is_some(), "{summary}");
+    }
+    let mode = |flags: &[&str]| {
+        let mut args = vec![
+            "scenario",
+            "p2p",
+            "-c",
+            "1",
+            "--duration",
+            "0.3",
+            "--drain",
+            "0.3",
+        ];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["--json", "--quiet"]);
+        let summary: serde_json::Value =
+            serde_json::from_str(run_bench(&broker, &args).trim()).unwrap();
+        summary["mode"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(mode(&[]), "closed-loop");
+    assert_eq!(mode(&["-L", "50"]), "fixed-rate");
+}
+
+#[test]
+fn bench_idle_scenario_holds_connections() {
+    let broker = TestBroker::start();
+    let stdout = run_bench(
+        &broker,
+        &[
+            "scenario",
+            "idle",
+            "-c",
+            "20",
+            "--duration",
+            "0.3",
+            "--json",
+            "--quiet",
+        ],
+    );
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["scenario"], "idle");
+    assert_eq!(
+        summary["connections"]["established"].as_u64(),
+        Some(20),
+        "{summary}"
+    );
+    assert!(summary["tool_cpu_share"].as_f64().is_some(), "{summary}");
+}

@@ -7,14 +7,19 @@
 //! A progress line goes to standard error each second; the summary goes to standard output,
 //! as text or (with `--json`) as one JSON object.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{ArgAction, Args, Subcommand};
-use hermod_bench::{ClientOptions, ConnOptions, ConnReport, PubOptions, SubOptions};
+use hermod_bench::{ClientOptions, ConnOptions, ConnReport, Pace, PubOptions, SubOptions};
 use hermod_codec::QoS;
 
 use crate::pubsub::args::VersionArg;
+
+mod scenario;
+
+pub(crate) use scenario::ScenarioArgs;
 
 /// `hermod bench ...`.
 #[derive(Debug, Subcommand)]
@@ -29,6 +34,10 @@ pub(crate) enum BenchCommand {
     /// messages. Prints "subscribed" on standard error once every subscriber is subscribed.
     #[command(name = "sub")]
     Sub(SubArgs),
+    /// Run a standard scenario (fan-in, fan-out, p2p, idle) with publishers and subscribers
+    /// in this one process, closed loop or at a fixed --rate, and report throughput, latency,
+    /// missing/duplicated/reordered messages and this tool's own CPU use.
+    Scenario(ScenarioArgs),
 }
 
 /// Options every `bench` command takes: where to connect, how, and the output.
@@ -46,9 +55,14 @@ pub(crate) struct CommonArgs {
     /// MQTT protocol version.
     #[arg(short = 'V', long, value_enum, default_value = "mqttv311")]
     pub(crate) protocol_version: VersionArg,
-    /// Number of clients.
-    #[arg(short = 'c', long, default_value_t = 100)]
-    pub(crate) count: u32,
+    /// Number of clients (default 100; for `scenario`, see its help).
+    #[arg(short = 'c', long)]
+    pub(crate) count: Option<u32>,
+    /// Local addresses to connect from, comma-separated, used round robin. Without it, runs
+    /// against a 127.x server that need more than 20,000 clients spread over 127.0.0.1,
+    /// 127.0.0.2, ... so that ephemeral ports do not run out.
+    #[arg(long, value_delimiter = ',', value_name = "ADDRESSES")]
+    pub(crate) ifaddr: Vec<IpAddr>,
     /// Client id prefix; each client's id is the prefix and its index. Default
     /// "hermod-bench-COMMAND-PID-", so that runs side by side do not take over each other's
     /// sessions.
@@ -69,6 +83,11 @@ pub(crate) struct CommonArgs {
 }
 
 impl CommonArgs {
+    /// The number of clients, `default` when not given.
+    fn count_or(&self, default: u32) -> u32 {
+        self.count.unwrap_or(default)
+    }
+
     /// The client id prefix: the one given, or "hermod-bench-COMMAND-PID-".
     fn id_prefix(&self, command: &str) -> String {
         self.id_prefix
@@ -84,6 +103,7 @@ impl CommonArgs {
             client_id_prefix: self.id_prefix(command),
             keep_alive: self.keepalive,
             connect_timeout: Duration::from_secs(self.connect_timeout),
+            source_addresses: self.ifaddr.clone(),
         }
     }
 }
@@ -114,7 +134,8 @@ pub(crate) struct PubArgs {
     /// Topic; `%i` is the publisher's index, `%c` its client id.
     #[arg(short, long, default_value = "bench/%i")]
     pub(crate) topic: String,
-    /// Milliseconds between two messages of one publisher.
+    /// Milliseconds between two messages of one publisher; 0: as fast as the in-flight window
+    /// (QoS 1/2) or the socket (QoS 0) allows.
     #[arg(short = 'I', long, value_name = "MS", default_value_t = 1000.0)]
     pub(crate) interval: f64,
     /// Messages per second of all publishers together (instead of -I).
@@ -155,6 +176,9 @@ pub(crate) struct SubArgs {
     pub(crate) idle: Option<f64>,
 }
 
+/// Clients of `conn`, `pub` and `sub` without `-c`.
+const DEFAULT_CLIENTS: u32 = 100;
+
 /// Runs `hermod bench ...`.
 pub(crate) fn bench(command: &BenchCommand) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -165,6 +189,7 @@ pub(crate) fn bench(command: &BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Conn(args) => runtime.block_on(conn(args)),
         BenchCommand::Pub(args) => runtime.block_on(publish(args)),
         BenchCommand::Sub(args) => runtime.block_on(subscribe(args)),
+        BenchCommand::Scenario(args) => runtime.block_on(scenario::run(args)),
     }
 }
 
@@ -173,13 +198,14 @@ async fn conn(args: &ConnArgs) -> anyhow::Result<()> {
     let common = &args.common;
     let options = ConnOptions {
         address: format!("{}:{}", common.host, common.port),
-        connections: common.count,
+        connections: common.count_or(DEFAULT_CLIENTS),
         rate: args.rate,
         version: common.protocol_version.protocol(),
         hold: seconds(args.duration, "--duration")?,
         client_id_prefix: common.id_prefix("conn"),
         keep_alive: common.keepalive,
         connect_timeout: Duration::from_secs(common.connect_timeout),
+        source_addresses: common.ifaddr.clone(),
     };
     let quiet = common.quiet;
     let report = hermod_bench::run_conn(options, |report| {
@@ -200,18 +226,22 @@ async fn conn(args: &ConnArgs) -> anyhow::Result<()> {
 /// `hermod bench pub`.
 async fn publish(args: &PubArgs) -> anyhow::Result<()> {
     let common = &args.common;
-    let rate = match args.limit_rate {
-        Some(total) => total / f64::from(common.count.max(1)),
-        None => 1000.0 / args.interval,
+    let publishers = common.count_or(DEFAULT_CLIENTS);
+    let pace = match args.limit_rate {
+        Some(total) => Pace::Fixed(total / f64::from(publishers.max(1))),
+        None if args.interval == 0.0 => Pace::Max,
+        None => Pace::Fixed(1000.0 / args.interval),
     };
-    if !(rate > 0.0 && rate.is_finite()) {
-        anyhow::bail!("-I and -L must be positive");
+    if let Pace::Fixed(rate) = pace
+        && !(rate > 0.0 && rate.is_finite())
+    {
+        anyhow::bail!("-I must be 0 or positive and -L positive");
     }
     let options = PubOptions {
         client: common.client("pub"),
-        publishers: common.count,
+        publishers,
         topic: args.topic.clone(),
-        rate,
+        pace,
         size: args.size,
         qos: qos(args.qos)?,
         duration: seconds(args.duration, "--duration")?,
@@ -251,7 +281,7 @@ async fn subscribe(args: &SubArgs) -> anyhow::Result<()> {
     let common = &args.common;
     let options = SubOptions {
         client: common.client("sub"),
-        subscribers: common.count,
+        subscribers: common.count_or(DEFAULT_CLIENTS),
         topic: args.topic.clone(),
         qos: qos(args.qos)?,
         duration: seconds(args.duration, "--duration")?,
@@ -306,7 +336,7 @@ async fn subscribe(args: &SubArgs) -> anyhow::Result<()> {
 }
 
 /// Prints `report` as one line of JSON.
-fn print_json(report: &impl serde::Serialize) -> anyhow::Result<()> {
+pub(crate) fn print_json(report: &impl serde::Serialize) -> anyhow::Result<()> {
     println!(
         "{}",
         serde_json::to_string(report).context("cannot encode the summary")?
@@ -315,18 +345,18 @@ fn print_json(report: &impl serde::Serialize) -> anyhow::Result<()> {
 }
 
 /// A `--flag` value in seconds as a duration.
-fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
+pub(crate) fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
     Duration::try_from_secs_f64(value)
         .with_context(|| format!("{flag} must be a non-negative number of seconds"))
 }
 
 /// The QoS flag's value (already range-checked by clap).
-fn qos(value: u8) -> anyhow::Result<QoS> {
+pub(crate) fn qos(value: u8) -> anyhow::Result<QoS> {
     QoS::from_bits(value).context("the QoS must be 0, 1 or 2")
 }
 
 /// The progress line of `bench conn`.
-fn progress_line(report: &ConnReport) -> String {
+pub(crate) fn progress_line(report: &ConnReport) -> String {
     format!(
         "{:.0}s established {}/{} failed {} connack p50 {}us p99 {}us",
         report.elapsed_s,
@@ -339,7 +369,7 @@ fn progress_line(report: &ConnReport) -> String {
 }
 
 /// The human-readable summary of `bench conn`.
-fn summary_text(report: &ConnReport) -> String {
+pub(crate) fn summary_text(report: &ConnReport) -> String {
     let latency = &report.connack_latency;
     let mut text = format!(
         "connections: {} established, {} failed of {} ({:.0}/s)\n\
@@ -391,7 +421,7 @@ mod tests {
         };
         assert_eq!(args.common.host, "broker");
         assert_eq!(args.common.port, 1884);
-        assert_eq!(args.common.count, 7);
+        assert_eq!(args.common.count, Some(7));
         assert_eq!(args.rate, 3);
         assert_eq!(args.common.protocol_version, VersionArg::Mqttv5);
         assert!((args.duration - 1.5).abs() < f64::EPSILON);
