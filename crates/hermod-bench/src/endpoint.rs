@@ -70,9 +70,41 @@ impl Endpoint {
             IpAddr::V4(_) => TcpSocket::new_v4()?,
             IpAddr::V6(_) => TcpSocket::new_v6()?,
         };
-        socket.bind(SocketAddr::new(source, 0))?;
+        socket.set_reuseaddr(true)?;
+        bind_source(&socket, source, self.explicit_port(index))?;
         Ok(socket.connect(self.server).await?)
     }
+
+    /// The first local port client `index` tries: clients of one source address take
+    /// consecutive ports below the ephemeral range.
+    fn explicit_port(&self, index: u32) -> u16 {
+        let per_source = index / u32::try_from(self.sources.len().max(1)).unwrap_or(1);
+        let offset = u16::try_from(per_source % u32::from(EXPLICIT_PORTS)).unwrap_or(0);
+        EXPLICIT_PORT_BASE + offset
+    }
+}
+
+/// Local ports chosen by the tool start here; with [`EXPLICIT_PORTS`] they stay below Linux's
+/// default ephemeral range (32768–60999).
+const EXPLICIT_PORT_BASE: u16 = 10_000;
+/// How many local ports the tool chooses from per source address.
+const EXPLICIT_PORTS: u16 = 22_000;
+
+/// Binds `socket` to `source` and a port of the tool's choosing (`first`, or one of the next
+/// few if taken), falling back to a port of the system's choosing. Binding to port 0 makes
+/// the kernel search for a free port (slow with tens of thousands of sockets); a given port
+/// is one lookup.
+fn bind_source(socket: &TcpSocket, source: IpAddr, first: u16) -> Result<(), BenchError> {
+    for step in 0..16u16 {
+        let port =
+            EXPLICIT_PORT_BASE + (first - EXPLICIT_PORT_BASE + step * 1_373) % EXPLICIT_PORTS;
+        match socket.bind(SocketAddr::new(source, port)) {
+            Ok(()) => return Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => continue,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(socket.bind(SocketAddr::new(source, 0))?)
 }
 
 /// No source addresses when one is enough, else 127.0.0.1, 127.0.0.2, ... (at most 254).

@@ -19,10 +19,15 @@ struct Stream {
     unique: u64,
 }
 
+/// Publishers with an index below this are tracked in a vector (the common case: indices
+/// count from 0); others in a map.
+const DENSE_PUBLISHERS: u32 = 1 << 16;
+
 /// The counters over all publishers.
 #[derive(Debug, Default)]
 pub struct Tracker {
-    streams: HashMap<u32, Stream>,
+    dense: Vec<Stream>,
+    sparse: HashMap<u32, Stream>,
     /// Messages received a second time (or more).
     pub duplicates: u64,
     /// Messages received after one with a higher sequence number from the same publisher.
@@ -39,7 +44,15 @@ impl Tracker {
         if sequence >= MAX_TRACKED_SEQUENCE {
             return;
         }
-        let stream = self.streams.entry(publisher).or_default();
+        let stream = if publisher < DENSE_PUBLISHERS {
+            let slot = publisher as usize;
+            if self.dense.len() <= slot {
+                self.dense.resize_with(slot + 1, Stream::default);
+            }
+            &mut self.dense[slot]
+        } else {
+            self.sparse.entry(publisher).or_default()
+        };
         let word = usize::try_from(sequence / 64).unwrap_or(usize::MAX);
         let bit = 1u64 << (sequence % 64);
         if stream.seen.len() <= word {
@@ -59,15 +72,22 @@ impl Tracker {
 
     /// Messages missing below each publisher's highest received sequence number.
     pub fn lost(&self) -> u64 {
-        self.streams
-            .values()
+        self.streams()
             .map(|stream| stream.end - stream.unique)
             .sum()
     }
 
     /// How many publishers were heard from.
     pub fn publishers(&self) -> usize {
-        self.streams.len()
+        self.streams().count()
+    }
+
+    /// The streams of the publishers heard from.
+    fn streams(&self) -> impl Iterator<Item = &Stream> {
+        self.dense
+            .iter()
+            .filter(|stream| stream.end > 0)
+            .chain(self.sparse.values())
     }
 
     /// `(lost, duplicates, reordered)`. Each subscriber keeps its own tracker (it receives its

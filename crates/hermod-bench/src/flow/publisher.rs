@@ -243,7 +243,10 @@ async fn publish_one(
         Pace::Max => None,
     };
     let period = Duration::from_secs_f64((1.0 / rate.unwrap_or(1000.0)).max(0.001));
-    let mut tick = tokio::time::interval_at(started, period);
+    // Publishers take turns across the period rather than all sending at the same instant,
+    // so a fixed-rate run offers an even load instead of bursts of one message each.
+    let first = started + period.mul_f64(f64::from(index) / f64::from(options.publishers.max(1)));
+    let mut tick = tokio::time::interval_at(first, period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let ping_every = options.client.ping_every();
     let mut next_ping = ping_every.map(|every| started + every);
@@ -279,7 +282,7 @@ async fn publish_one(
             biased;
             read = wire.fill() => read?,
             now = tick.tick(), if sending && rate.is_some() => {
-                let elapsed = now.duration_since(started).as_secs_f64();
+                let elapsed = now.duration_since(first).as_secs_f64();
                 // Messages due by now: the first at the start, then one per period.
                 let due = (elapsed * rate.unwrap_or(0.0)) as u64 + 1;
                 let batch = due.saturating_sub(publisher.sequence).min(publisher.room());

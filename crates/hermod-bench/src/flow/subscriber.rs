@@ -211,11 +211,13 @@ async fn receive(
     let mut next_ping = ping_every.map(|every| Instant::now() + every);
     loop {
         let mut received = 0;
+        // Every message of one read arrived at the same time.
+        let now_ns = payload::now_ns();
         while let Some(packet) = wire.try_decode()? {
             match packet {
                 Packet::Publish(publish) => {
                     received += 1;
-                    record(&mut collected, &publish.payload);
+                    record(&mut collected, &publish.payload, now_ns);
                     match (publish.qos, publish.packet_id) {
                         (QoS::AtMostOnce, _) => {}
                         (QoS::AtLeastOnce, Some(id)) => {
@@ -263,9 +265,9 @@ async fn receive(
     }
 }
 
-/// Records one received payload's latency and sequence.
-fn record(collected: &mut Collected, payload: &[u8]) {
-    let now = payload::now_ns();
+/// Records one received payload's latency (it arrived at `now`, in ns since the epoch) and
+/// its sequence.
+fn record(collected: &mut Collected, payload: &[u8], now: u64) {
     match Header::read(payload) {
         Ok(header) => {
             latency::record(
