@@ -4,16 +4,14 @@
 //! (deliveries, takeover, shutdown) or the engine's next deadline — then lets the engine act and
 //! writes everything it has ready in one call. All protocol decisions are the engine's.
 
-use std::sync::Arc;
-use std::task::{Wake, Waker};
-use std::time::Instant;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use hermod_codec::{Decoder, Role};
 use hermod_core::Connection;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Read buffer size for ordinary reads; idle connections hold none.
@@ -21,27 +19,40 @@ const READ_BUFFER: usize = 4 * 1024;
 /// How long one write may wait for a client that does not read. Past it the connection is
 /// treated as lost (its will is published): a stuck client must not hold its task forever,
 /// where keep alive, takeover and shutdown could not reach it.
-const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Turns `Waker::wake` from any thread into a `Notify` permit for the connection task.
-struct NotifyWaker(Notify);
-
-impl Wake for NotifyWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.notify_one();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.notify_one();
-    }
+/// What woke the connection task.
+#[derive(Default)]
+struct Wake {
+    /// The socket has bytes (or an error) to read.
+    readable: bool,
+    /// A backpressure pause ended with packets still in the read buffer.
+    resume: bool,
+    /// The engine's deadline (or an earlier one it replaced) has come.
+    timer: bool,
+    /// The server is shutting down.
+    shutdown: bool,
 }
 
 /// Drives one connection until it closes. `shutdown` wakes a connection that has no session
 /// yet (still waiting for CONNECT) when the server stops; connected ones are woken through
 /// their session.
-pub async fn drive(mut stream: TcpStream, mut connection: Connection, shutdown: CancellationToken) {
-    let notify = Arc::new(NotifyWaker(Notify::new()));
-    let waker = Waker::from(Arc::clone(&notify));
+///
+/// The task waits in one hand-written poll: socket readiness, the engine's deadline, the
+/// shutdown token, and wakes from other sessions (deliveries, takeover), which reach the
+/// task's own waker through [`Connection::set_waker`]. No per-connection notifier and no
+/// per-iteration timer: a single timer is moved only when the engine's deadline comes
+/// earlier than where it is set; a later deadline is found when it fires. This keeps the
+/// task small (it is most of an idle connection's memory) and the loop cheap.
+pub async fn drive(
+    stream: TcpStream,
+    mut connection: Box<Connection>,
+    shutdown: CancellationToken,
+) {
+    let mut stream = stream;
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "TCP_NODELAY not set");
+    }
     let mut decoder = Decoder::new(Role::Server);
     decoder.set_max_packet_size(connection.max_packet_size());
     // Both buffers stay unallocated while the connection is idle: the read buffer is taken
@@ -50,61 +61,78 @@ pub async fn drive(mut stream: TcpStream, mut connection: Connection, shutdown: 
     let mut write_buf = BytesMut::new();
     // Whether `read_buf` still holds packets a backpressure pause left unhandled.
     let mut left_by_pause = false;
+    let cancelled = shutdown.cancelled();
+    tokio::pin!(cancelled);
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timer);
+    // Where the timer is set, if it is armed.
+    let mut timer_at: Option<Instant> = None;
     loop {
-        // Backpressure: while sessions this client publishes into are congested, its
-        // packets stay unread (in the socket and in `read_buf`) until they drain.
-        let may_read = connection.poll_read_ready(Instant::now(), &waker);
-        let mut did_read = false;
-        if may_read && left_by_pause {
-            // Packets left unread by a pause: handle them before reading more.
-            left_by_pause =
-                decode_all(&mut decoder, &mut read_buf, &mut connection, Instant::now());
-            did_read = true;
-        }
-        let may_read = may_read && !connection.is_paused();
-        let deadline = connection.poll_timeout();
-        connection.set_waker(&waker);
-        let sleep = async {
-            match deadline {
-                Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-                None => std::future::pending().await,
+        let mut polled = false;
+        let wake = std::future::poll_fn(|cx| {
+            let now = Instant::now();
+            // Backpressure: while sessions this client publishes into are congested, its
+            // packets stay unread (in the socket and in `read_buf`) until they drain.
+            let may_read = connection.poll_read_ready(now, cx.waker());
+            if may_read && left_by_pause {
+                return Poll::Ready(Wake {
+                    resume: true,
+                    ..Wake::default()
+                });
             }
-        };
-        if !did_read {
-            tokio::select! {
-                ready = stream.readable(), if may_read => {
-                    let now = Instant::now();
-                    if ready.is_err() {
-                        connection.handle_close(now);
-                    } else {
-                        reserve_for_next_read(&mut read_buf, decoder.max_packet_size());
-                        match stream.try_read_buf(&mut read_buf) {
-                            Ok(0) => connection.handle_close(now),
-                            Ok(_) => {
-                                did_read = true;
-                                left_by_pause = decode_all(
-                                    &mut decoder,
-                                    &mut read_buf,
-                                    &mut connection,
-                                    now,
-                                );
-                            }
-                            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
-                            Err(_) => connection.handle_close(now),
-                        }
-                    }
-                }
-                () = notify.0.notified() => {}
-                () = shutdown.cancelled() => connection.handle_timeout(Instant::now()),
-                () = sleep => connection.handle_timeout(Instant::now()),
+            connection.set_waker(cx.waker());
+            let mut wake = Wake {
+                readable: may_read
+                    && !connection.is_paused()
+                    && stream.poll_read_ready(cx).is_ready(),
+                ..Wake::default()
+            };
+            if let Some(deadline) = connection.poll_timeout()
+                && timer_at.is_none_or(|at| deadline < at)
+            {
+                timer.as_mut().reset(deadline.into());
+                timer_at = Some(deadline);
             }
-        }
+            wake.timer = timer_at.is_some() && timer.as_mut().poll(cx).is_ready();
+            wake.shutdown = shutdown.is_cancelled() || cancelled.as_mut().poll(cx).is_ready();
+            if wake.readable || wake.timer || wake.shutdown || polled {
+                Poll::Ready(wake)
+            } else {
+                // Nothing yet; the next poll comes from a wake (a delivery, if none of the
+                // above): then there may be something to send.
+                polled = true;
+                Poll::Pending
+            }
+        })
+        .await;
         let now = Instant::now();
-        if connection.poll_transmit(now, &mut write_buf) {
-            let written = tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(&write_buf)).await;
-            if !matches!(written, Ok(Ok(()))) {
-                connection.handle_close(Instant::now());
+        let mut did_read = false;
+        if wake.resume {
+            // Packets left unread by a pause: handle them before reading more.
+            left_by_pause = decode_all(&mut decoder, &mut read_buf, &mut connection, now);
+            did_read = true;
+        } else if wake.readable {
+            reserve_for_next_read(&mut read_buf, decoder.max_packet_size());
+            match stream.try_read_buf(&mut read_buf) {
+                Ok(0) => connection.handle_close(now),
+                Ok(_) => {
+                    did_read = true;
+                    left_by_pause = decode_all(&mut decoder, &mut read_buf, &mut connection, now);
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => connection.handle_close(now),
             }
+        }
+        if wake.timer || wake.shutdown {
+            if wake.timer {
+                timer_at = None;
+            }
+            connection.handle_timeout(Instant::now());
+        }
+        if connection.poll_transmit(Instant::now(), &mut write_buf)
+            && !write_all(&mut stream, &write_buf).await
+        {
+            connection.handle_close(Instant::now());
         }
         if write_buf.capacity() > READ_BUFFER {
             write_buf = BytesMut::new();
@@ -126,6 +154,24 @@ pub async fn drive(mut stream: TcpStream, mut connection: Connection, shutdown: 
         }
     }
     let _ = stream.shutdown().await;
+}
+
+/// Writes all of `buf`: first without waiting (most writes complete at once, and then no
+/// timer is needed), then the rest within [`WRITE_TIMEOUT`]. False if the connection failed
+/// or the client did not read in time.
+async fn write_all(stream: &mut TcpStream, buf: &[u8]) -> bool {
+    let written = match stream.try_write(buf) {
+        Ok(written) => written,
+        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => 0,
+        Err(_) => return false,
+    };
+    let Some(rest) = buf.get(written..).filter(|rest| !rest.is_empty()) else {
+        return true;
+    };
+    matches!(
+        tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(rest)).await,
+        Ok(Ok(()))
+    )
 }
 
 /// Makes room for the next read: a small buffer normally, or the whole of a large packet
@@ -175,5 +221,29 @@ fn decode_all(
                 return false;
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests fail loudly on a broken fixture.
+mod tests {
+    use super::*;
+
+    /// Every connection, idle or not, holds one of these futures: its size is memory per
+    /// connection (see docs/performance.md).
+    #[tokio::test]
+    async fn the_connection_task_stays_small() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, peer) = listener.accept().await.unwrap();
+        let broker = hermod_core::Broker::new(hermod_core::BrokerConfig::default());
+        let connection = Box::new(broker.accept(Instant::now(), peer.to_string()));
+        let future = drive(stream, connection, CancellationToken::new());
+        let size = std::mem::size_of_val(&future);
+        eprintln!("drive future: {size} bytes");
+        assert!(size <= 640, "the drive future grew to {size} bytes");
+        drop(client);
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hermod_core::Broker;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -164,10 +164,13 @@ async fn accept_loop(
         let slot = ConnectionSlot::take(&connections);
         let connection = broker.accept(Instant::now(), peer.to_string());
         let close = close_connections.clone();
+        // The engine is boxed: moved by value through the task's nested futures, its state
+        // would be laid out more than once in every connection's task.
+        let connection = Box::new(connection);
         tracker.spawn(async move {
             // The slot is returned when the task ends, even by a panic.
             let _slot = slot;
-            serve(stream, connection, close).await;
+            crate::driver::drive(stream, connection, close).await;
         });
     }
 }
@@ -186,17 +189,6 @@ impl Drop for ConnectionSlot {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
-}
-
-async fn serve(
-    stream: TcpStream,
-    connection: hermod_core::Connection,
-    shutdown: CancellationToken,
-) {
-    if let Err(error) = stream.set_nodelay(true) {
-        tracing::debug!(%error, "TCP_NODELAY not set");
-    }
-    crate::driver::drive(stream, connection, shutdown).await;
 }
 
 /// Runs the broker's timers (delayed wills, session expiry).

@@ -166,7 +166,7 @@ impl Connection {
                 metadata.content_type = will.properties.content_type;
                 metadata.user_properties = will.properties.user_properties;
             }
-            self.will = Some(PendingWill {
+            self.will = Some(Box::new(PendingWill {
                 message: Message {
                     topic: TopicName::from_string(detach_string(will.topic.as_mqtt_string()))
                         .unwrap_or(will.topic),
@@ -182,7 +182,7 @@ impl Connection {
                 },
                 delay,
                 expiry_interval: will.properties.message_expiry_interval,
-            });
+            }));
         }
 
         let mut connack = ConnAck::new(ReasonCode::SUCCESS, session_present);

@@ -120,7 +120,8 @@ pub struct Connection {
     /// Effective keep alive; `None` when off.
     keep_alive: Option<Duration>,
     last_received: Instant,
-    will: Option<PendingWill>,
+    /// Boxed: most connections have none, and every connection's engine stays in memory.
+    will: Option<Box<PendingWill>>,
     /// Topic aliases the client set (MQTT 5 inbound).
     inbound_aliases: HashMap<u16, TopicName>,
     /// Topic aliases the broker set towards the client (MQTT 5 outbound).
@@ -524,7 +525,7 @@ impl Connection {
             "disconnected"
         );
         let publish_will = reason.publishes_will(self.broker.config().publish_wills_on_shutdown);
-        let will = self.will.take().filter(|_| publish_will);
+        let will = self.will.take().filter(|_| publish_will).map(|will| *will);
         self.detach_session(now, will);
     }
 
@@ -657,5 +658,17 @@ impl Connection {
         } else {
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    /// Every connection, idle or not, keeps its engine in memory: its size is memory per
+    /// connection (see docs/performance.md).
+    #[test]
+    fn the_connection_engine_stays_small() {
+        let size = std::mem::size_of::<super::Connection>();
+        eprintln!("Connection: {size} bytes");
+        assert!(size <= 400, "Connection grew to {size} bytes");
     }
 }
