@@ -22,6 +22,7 @@ pub mod conn;
 pub mod cpu;
 pub mod endpoint;
 pub mod error;
+mod fast;
 pub mod flow;
 pub mod latency;
 pub mod payload;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Buf as _, BytesMut};
 use hermod_codec::{Connect, Decoder, Packet, ProtocolVersion, Role};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use crate::BenchError;
 use crate::endpoint::Endpoint;
+use crate::fast::{self, PublishView};
 
 /// A connected, accepted MQTT client connection.
 #[derive(Debug)]
@@ -76,6 +77,15 @@ impl Wire {
             self.write.clear();
         }
         Ok(())
+    }
+
+    /// Takes the PUBLISH at the front of the read buffer through the fast path, if there is
+    /// a whole, well-formed one (see [`crate::fast`]); anything else stays for
+    /// [`Wire::try_decode`].
+    pub(crate) fn try_take_publish(&mut self) -> Option<PublishView> {
+        let (view, size) = fast::peek_publish(&self.read, self.version.is_v5())?;
+        self.read.advance(size);
+        Some(view)
     }
 
     /// Decodes the next complete packet already in the read buffer, if any.

@@ -213,23 +213,24 @@ async fn receive(
         let mut received = 0;
         // Every message of one read arrived at the same time.
         let now_ns = payload::now_ns();
-        while let Some(packet) = wire.try_decode()? {
+        loop {
+            if let Some(view) = wire.try_take_publish() {
+                received += 1;
+                match view.header {
+                    Some(header) => record_header(&mut collected, header, now_ns),
+                    None => collected.bad_payloads += 1,
+                }
+                acknowledge(&mut wire, view.qos, view.packet_id)?;
+                continue;
+            }
+            let Some(packet) = wire.try_decode()? else {
+                break;
+            };
             match packet {
                 Packet::Publish(publish) => {
                     received += 1;
                     record(&mut collected, &publish.payload, now_ns);
-                    match (publish.qos, publish.packet_id) {
-                        (QoS::AtMostOnce, _) => {}
-                        (QoS::AtLeastOnce, Some(id)) => {
-                            wire.queue(&Packet::PubAck(PubAck::new(id)))?
-                        }
-                        (QoS::ExactlyOnce, Some(id)) => {
-                            wire.queue(&Packet::PubRec(PubRec::new(id)))?
-                        }
-                        (_, None) => {
-                            return Err(BenchError::Unexpected("PUBLISH without a packet id"));
-                        }
-                    }
+                    acknowledge(&mut wire, publish.qos, publish.packet_id)?;
                 }
                 Packet::PubRel(rel) => wire.queue(&Packet::PubComp(PubComp::new(rel.packet_id)))?,
                 Packet::PingResp => {}
@@ -265,17 +266,31 @@ async fn receive(
     }
 }
 
+/// Acknowledges a received PUBLISH as its QoS needs.
+fn acknowledge(wire: &mut Wire, qos: QoS, packet_id: Option<PacketId>) -> Result<(), BenchError> {
+    match (qos, packet_id) {
+        (QoS::AtMostOnce, _) => Ok(()),
+        (QoS::AtLeastOnce, Some(id)) => wire.queue(&Packet::PubAck(PubAck::new(id))),
+        (QoS::ExactlyOnce, Some(id)) => wire.queue(&Packet::PubRec(PubRec::new(id))),
+        (_, None) => Err(BenchError::Unexpected("PUBLISH without a packet id")),
+    }
+}
+
+/// Records one received message's latency (it arrived at `now`, in ns since the epoch) and
+/// its sequence, from its benchmark header.
+fn record_header(collected: &mut Collected, header: Header, now: u64) {
+    latency::record(
+        &mut collected.histogram,
+        now.saturating_sub(header.sent_ns) / 1000,
+    );
+    collected.tracker.record(header.publisher, header.sequence);
+}
+
 /// Records one received payload's latency (it arrived at `now`, in ns since the epoch) and
 /// its sequence.
 fn record(collected: &mut Collected, payload: &[u8], now: u64) {
     match Header::read(payload) {
-        Ok(header) => {
-            latency::record(
-                &mut collected.histogram,
-                now.saturating_sub(header.sent_ns) / 1000,
-            );
-            collected.tracker.record(header.publisher, header.sequence);
-        }
+        Ok(header) => record_header(collected, header, now),
         Err(_) => collected.bad_payloads += 1,
     }
 }
