@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::BytesMut;
+use smallvec::SmallVec;
 use hermod_codec::{
     Packet, PacketId, PubRel, Publish, PublishProperties, QoS, TopicAlias, TopicName,
 };
@@ -14,6 +15,9 @@ use super::{CloseReason, Connection, Phase};
 use crate::message::{Delivery, WireForm};
 use crate::session::{Inflight, OutboundStage, SessionCell};
 use crate::stats::Stats;
+
+/// Deliveries taken from the session queue under one lock.
+const DRAIN_BATCH: usize = 32;
 
 impl Connection {
     /// Appends everything ready to send to `out`: control packets, then queued messages up
@@ -49,52 +53,63 @@ impl Connection {
         self.resend_deferred(now, &session, window);
         let broker = self.broker.clone();
         let total_bytes = &broker.inner.queued_bytes;
+        // Deliveries are taken from the queue a batch at a time under one lock, then encoded
+        // without it (routing to this session is not held up while they are).
+        let mut batch: SmallVec<[(Delivery, Option<PacketId>); DRAIN_BATCH]> = SmallVec::new();
         loop {
-            let (delivery, packet_id) = {
+            {
                 let mut state = session.lock();
                 if state.owner != Some(self.id) || state.discarded {
                     break;
                 }
-                let Some(front) = state.queue.front() else {
-                    break;
-                };
-                if front.qos != QoS::AtMostOnce && state.inflight.len() >= window {
-                    break;
-                }
-                let Some(delivery) = state.dequeue(total_bytes) else {
-                    break;
-                };
-                if delivery.message.is_expired(now) {
-                    Stats::bump(&self.broker.stats().messages_expired);
-                    continue;
-                }
-                let packet_id = if delivery.qos == QoS::AtMostOnce {
-                    None
-                } else {
-                    let Some(packet_id) = state.allocate_packet_id() else {
-                        state.queue.push_front(delivery);
+                while batch.len() < DRAIN_BATCH {
+                    let Some(front) = state.queue.front() else {
                         break;
                     };
-                    state.inflight.push_back(Inflight {
-                        packet_id,
-                        delivery: delivery.clone(),
-                        stage: if delivery.qos == QoS::AtLeastOnce {
-                            OutboundStage::AwaitingPubAck
-                        } else {
-                            OutboundStage::AwaitingPubRec
-                        },
-                    });
-                    Some(packet_id)
-                };
-                (delivery, packet_id)
-            };
-            if !self.send_delivery(now, &delivery, packet_id, false) {
-                if let Some(packet_id) = packet_id {
-                    let mut state = session.lock();
-                    if let Some(position) = state.inflight_position(packet_id) {
-                        state.inflight.remove(position);
+                    if front.qos != QoS::AtMostOnce && state.inflight.len() >= window {
+                        break;
+                    }
+                    let Some(delivery) = state.dequeue(total_bytes) else {
+                        break;
+                    };
+                    if delivery.message.is_expired(now) {
+                        Stats::bump(&self.broker.stats().messages_expired);
+                        continue;
+                    }
+                    let packet_id = if delivery.qos == QoS::AtMostOnce {
+                        None
+                    } else {
+                        let Some(packet_id) = state.allocate_packet_id() else {
+                            state.queue.push_front(delivery);
+                            break;
+                        };
+                        state.inflight.push_back(Inflight {
+                            packet_id,
+                            delivery: delivery.clone(),
+                            stage: if delivery.qos == QoS::AtLeastOnce {
+                                OutboundStage::AwaitingPubAck
+                            } else {
+                                OutboundStage::AwaitingPubRec
+                            },
+                        });
+                        Some(packet_id)
+                    };
+                    batch.push((delivery, packet_id));
+                }
+            }
+            let full = batch.len() == DRAIN_BATCH;
+            for (delivery, packet_id) in batch.drain(..) {
+                if !self.send_delivery(now, &delivery, packet_id, false) {
+                    if let Some(packet_id) = packet_id {
+                        let mut state = session.lock();
+                        if let Some(position) = state.inflight_position(packet_id) {
+                            state.inflight.remove(position);
+                        }
                     }
                 }
+            }
+            if !full {
+                break;
             }
         }
         let paused = session
