@@ -224,6 +224,7 @@ impl Broker {
             policy: config.overflow_policy,
             queue_qos0_offline: config.queue_qos0_offline,
             backpressure: config.backpressure,
+            backpressure_bytes: config.backpressure_bytes,
         }
     }
 

@@ -55,6 +55,10 @@ pub struct BrokerConfig {
     /// publishers. The overflow policy still applies beyond twice the limit and to offline
     /// sessions. Default: true.
     pub backpressure: bool,
+    /// Queued bytes (topics and payloads) from which a connected session's publishers are
+    /// paused, even below `max_queued_messages`; they resume at half. Keeps the memory of
+    /// many slow subscribers' queues small. Default: 32 KiB.
+    pub backpressure_bytes: usize,
     /// Session expiry for MQTT 3.x sessions with Clean Session 0 (which never expire by the
     /// 3.1.1 spec; brokers bound them). Default: 2 hours.
     pub session_expiry_v3: Duration,
@@ -102,6 +106,7 @@ impl Default for BrokerConfig {
             overflow_policy: OverflowPolicy::DropOldest,
             queue_qos0_offline: false,
             backpressure: true,
+            backpressure_bytes: 32 * 1024,
             session_expiry_v3: Duration::from_secs(2 * 3600),
             max_session_expiry: Duration::from_secs(7 * 24 * 3600),
             max_retained_messages: 1_000_000,

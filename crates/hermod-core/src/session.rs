@@ -130,6 +130,9 @@ pub struct QueueLimits<'a> {
     /// Whether a full queue of an online session takes messages anyway (up to twice the
     /// message limit) and pauses their publishers instead of applying the policy.
     pub backpressure: bool,
+    /// Queued bytes from which an online session's publishers are paused (backpressure),
+    /// even below the message limit.
+    pub backpressure_bytes: usize,
 }
 
 impl SessionCell {
@@ -216,7 +219,8 @@ impl SessionState {
             self.dropped += 1;
             return Enqueued::DroppedNewest;
         }
-        if full
+        let congested = full || self.queued_bytes + size >= limits.backpressure_bytes;
+        if congested
             && limits.backpressure
             && self.owner.is_some()
             && self.queue.len() < limits.max_messages.saturating_mul(2)
@@ -274,14 +278,17 @@ impl SessionState {
     }
 
     /// Whether publishers paused on this session must stay paused: it is online and its queue
-    /// holds more than half of `max_messages`.
-    pub fn is_congested(&self, max_messages: usize) -> bool {
-        self.owner.is_some() && !self.discarded && self.queue.len() > max_messages / 2
+    /// holds more than half of the message limit or of the backpressure bytes.
+    pub fn is_congested(&self, limits: &QueueLimits<'_>) -> bool {
+        self.owner.is_some()
+            && !self.discarded
+            && (self.queue.len() > limits.max_messages / 2
+                || self.queued_bytes > limits.backpressure_bytes / 2)
     }
 
     /// The paused publishers to wake, if the session is no longer congested.
-    pub fn take_congestion_waiters(&mut self, max_messages: usize) -> Vec<Waker> {
-        if self.congestion_waiters.is_empty() || self.is_congested(max_messages) {
+    pub fn take_congestion_waiters(&mut self, limits: &QueueLimits<'_>) -> Vec<Waker> {
+        if self.congestion_waiters.is_empty() || self.is_congested(limits) {
             return Vec::new();
         }
         std::mem::take(&mut self.congestion_waiters)

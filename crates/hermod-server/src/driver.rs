@@ -16,6 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 /// Read buffer size for ordinary reads; idle connections hold none.
 const READ_BUFFER: usize = 4 * 1024;
+/// The most a busy connection reads at once: a read that fills its buffer doubles the next
+/// one up to this, so a fast publisher is read in fewer, larger calls.
+const MAX_READ_BATCH: usize = 16 * 1024;
 /// How long one write may wait for a client that does not read. Past it the connection is
 /// treated as lost (its will is published): a stuck client must not hold its task forever,
 /// where keep alive, takeover and shutdown could not reach it.
@@ -61,6 +64,8 @@ pub async fn drive(
     let mut write_buf = BytesMut::new();
     // Whether `read_buf` still holds packets a backpressure pause left unhandled.
     let mut left_by_pause = false;
+    // How much the next read asks for (READ_BUFFER..=MAX_READ_BATCH).
+    let mut read_size = READ_BUFFER;
     let cancelled = shutdown.cancelled();
     tokio::pin!(cancelled);
     let timer = tokio::time::sleep(Duration::ZERO);
@@ -70,6 +75,10 @@ pub async fn drive(
     loop {
         let mut polled = false;
         let wake = std::future::poll_fn(|cx| {
+            if connection.has_more_to_send() {
+                // The last turn stopped at one write's worth of queued messages.
+                return Poll::Ready(Wake::default());
+            }
             let now = Instant::now();
             // Backpressure: while sessions this client publishes into are congested, its
             // packets stay unread (in the socket and in `read_buf`) until they drain.
@@ -112,10 +121,12 @@ pub async fn drive(
             left_by_pause = decode_all(&mut decoder, &mut read_buf, &mut connection, now);
             did_read = true;
         } else if wake.readable {
-            reserve_for_next_read(&mut read_buf, decoder.max_packet_size());
+            reserve_for_next_read(&mut read_buf, decoder.max_packet_size(), read_size);
+            let space = read_buf.capacity() - read_buf.len();
             match stream.try_read_buf(&mut read_buf) {
                 Ok(0) => connection.handle_close(now),
-                Ok(_) => {
+                Ok(read) => {
+                    read_size = next_read_size(read_size, read, space);
                     did_read = true;
                     left_by_pause = decode_all(&mut decoder, &mut read_buf, &mut connection, now);
                 }
@@ -178,19 +189,31 @@ async fn write_all(stream: &mut TcpStream, buf: &[u8]) -> bool {
 /// whose fixed header already arrived, so it is read in as few calls as possible.
 /// The decoder has already refused a packet declared larger than `max_packet_size`; the cap
 /// keeps this function safe on its own.
-fn reserve_for_next_read(buf: &mut BytesMut, max_packet_size: usize) {
+fn reserve_for_next_read(buf: &mut BytesMut, max_packet_size: usize, read_size: usize) {
     // Grow with what has arrived (at most doubling), not with what a header declares: five
     // bytes claiming a large packet must not reserve it.
     let wanted = match Decoder::pending_packet_size(buf) {
         Ok(Some(size)) if size > buf.len() => size
             .min(max_packet_size)
             .saturating_sub(buf.len())
-            .min(buf.len().max(READ_BUFFER))
-            .max(READ_BUFFER),
-        _ => READ_BUFFER,
+            .min(buf.len().max(read_size))
+            .max(read_size),
+        _ => read_size,
     };
-    if buf.capacity() - buf.len() < wanted.min(READ_BUFFER) {
+    if buf.capacity() - buf.len() < wanted.min(read_size) {
         buf.reserve(wanted);
+    }
+}
+
+/// The next read's size: doubled (up to [`MAX_READ_BATCH`]) after a read that filled all
+/// the `space` it had, halved (down to [`READ_BUFFER`]) after one that used under a quarter.
+fn next_read_size(current: usize, read: usize, space: usize) -> usize {
+    if read >= space {
+        (current * 2).min(MAX_READ_BATCH)
+    } else if read < current / 4 {
+        (current / 2).max(READ_BUFFER)
+    } else {
+        current
     }
 }
 
@@ -228,6 +251,21 @@ fn decode_all(
 #[allow(clippy::unwrap_used)] // Tests fail loudly on a broken fixture.
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_size_grows_with_full_reads_and_shrinks_with_small_ones() {
+        assert_eq!(
+            next_read_size(READ_BUFFER, READ_BUFFER, READ_BUFFER),
+            2 * READ_BUFFER
+        );
+        assert_eq!(
+            next_read_size(MAX_READ_BATCH, MAX_READ_BATCH, MAX_READ_BATCH),
+            MAX_READ_BATCH
+        );
+        assert_eq!(next_read_size(16 * 1024, 100, 16 * 1024), 8 * 1024);
+        assert_eq!(next_read_size(READ_BUFFER, 10, READ_BUFFER), READ_BUFFER);
+        assert_eq!(next_read_size(16 * 1024, 8 * 1024, 16 * 1024), 16 * 1024);
+    }
 
     /// Every connection, idle or not, holds one of these futures: its size is memory per
     /// connection (see docs/performance.md).

@@ -142,6 +142,9 @@ pub struct Connection {
     connect_expiry_zero: bool,
     /// Encoded packets waiting for `poll_transmit`.
     tx: BytesMut,
+    /// Set when the queue was drained only up to the output limit (see
+    /// `Connection::has_more_to_send`).
+    more_to_send: bool,
     /// Set once the connection must end.
     close: Option<CloseReason>,
     /// Why, in words, for the Reason String of the DISCONNECT or CONNACK (MQTT 5).
@@ -188,6 +191,7 @@ impl Broker {
             request_problem_information: true,
             connect_expiry_zero: true,
             tx: BytesMut::new(),
+            more_to_send: false,
             close: None,
             close_text: None,
         }
@@ -235,7 +239,7 @@ impl Connection {
             return true;
         }
         let paused_since = *self.paused_since.get_or_insert(now);
-        let max_messages = self.broker.config().max_queued_messages;
+        let limits = self.broker.queue_limits();
         if now >= paused_since + MAX_PAUSE {
             tracing::debug!(
                 conn = self.id,
@@ -250,7 +254,7 @@ impl Connection {
         }
         self.congested_on.retain(|session| {
             let mut state = session.lock();
-            if !state.is_congested(max_messages) {
+            if !state.is_congested(&limits) {
                 return false;
             }
             if !state

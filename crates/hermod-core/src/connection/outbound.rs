@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::BytesMut;
-use smallvec::SmallVec;
 use hermod_codec::{
     Packet, PacketId, PubRel, Publish, PublishProperties, QoS, TopicAlias, TopicName,
 };
+use smallvec::SmallVec;
 
 use super::{CloseReason, Connection, Phase};
 use crate::message::{Delivery, WireForm};
@@ -18,6 +18,8 @@ use crate::stats::Stats;
 
 /// Deliveries taken from the session queue under one lock.
 const DRAIN_BATCH: usize = 32;
+/// Output bytes one `poll_transmit` encodes from the queue at most (one write's worth).
+pub(super) const MAX_TX_BATCH: usize = 16 * 1024;
 
 impl Connection {
     /// Appends everything ready to send to `out`: control packets, then queued messages up
@@ -43,9 +45,19 @@ impl Connection {
         true
     }
 
+    /// Whether messages are still queued for this connection because the last
+    /// `poll_transmit` stopped at [`MAX_TX_BATCH`]: the driver should write and call it again
+    /// without waiting for a wake.
+    pub fn has_more_to_send(&self) -> bool {
+        self.more_to_send
+    }
+
     /// Moves deliveries from the session queue onto the wire, as far as the in-flight window
-    /// allows.
+    /// allows and up to [`MAX_TX_BATCH`] bytes of output: the rest waits in the queue, where
+    /// a message shared by many subscribers is stored once rather than encoded into each
+    /// one's output.
     fn drain_queue(&mut self, now: Instant) {
+        self.more_to_send = false;
         let Some(session) = self.session.as_ref().map(Arc::clone) else {
             return;
         };
@@ -66,6 +78,10 @@ impl Connection {
                     let Some(front) = state.queue.front() else {
                         break;
                     };
+                    if self.tx.len() >= MAX_TX_BATCH {
+                        self.more_to_send = true;
+                        break;
+                    }
                     if front.qos != QoS::AtMostOnce && state.inflight.len() >= window {
                         break;
                     }
@@ -114,7 +130,7 @@ impl Connection {
         }
         let paused = session
             .lock()
-            .take_congestion_waiters(self.broker.config().max_queued_messages);
+            .take_congestion_waiters(&self.broker.queue_limits());
         paused.into_iter().for_each(std::task::Waker::wake);
         if session.lock().dropped > 0
             && self.broker.config().overflow_policy == crate::config::OverflowPolicy::Disconnect

@@ -201,3 +201,27 @@ fn disconnect_policy_applies_at_twice_the_limit_under_backpressure() {
     );
     assert_eq!(sub.closed(), Some(CloseReason::QuotaExceeded));
 }
+
+#[test]
+fn queued_bytes_pause_publishers_below_the_message_limit() {
+    // Each queued message counts its topic and payload: 2 bytes for "t" and "2".."5".
+    let world = World::with_config(BrokerConfig {
+        max_queued_messages: 100,
+        backpressure_bytes: 8,
+        ..config()
+    });
+    let mut sub = slow_subscriber(&world);
+    let mut publisher = world.client(V3, "pub");
+    fill_window(&mut publisher, &mut sub);
+    publish_range(&mut publisher, 2, 4);
+    assert!(
+        publisher.read_ready(),
+        "6 bytes queued: under the threshold"
+    );
+    publish_range(&mut publisher, 5, 5);
+    assert!(!publisher.read_ready(), "8 bytes queued: paused");
+    sub.send(puback(packet_id(1))).unwrap();
+    assert_eq!(drain(&mut sub), ["2", "3", "4", "5"]);
+    assert!(publisher.read_ready());
+    assert_eq!(dropped(&world), 0);
+}

@@ -95,6 +95,8 @@ pub(crate) struct SessionSection {
     /// Whether slow connected subscribers pause their publishers (up to 500 ms at a time)
     /// instead of losing messages. Default: true.
     pub(crate) backpressure: bool,
+    /// Queued bytes from which a connected subscriber pauses its publishers. Default: 32 KiB.
+    pub(crate) backpressure_bytes: ByteSize,
     /// Expiry of MQTT 3.x persistent sessions (Clean Session 0). Default: 2 h.
     #[serde(with = "humantime_serde")]
     pub(crate) expiry_v3: Duration,
@@ -199,6 +201,7 @@ impl Config {
             overflow_policy: session.overflow_policy.into(),
             queue_qos0_offline: session.queue_qos0_offline,
             backpressure: session.backpressure,
+            backpressure_bytes: saturating_usize(session.backpressure_bytes),
             session_expiry_v3: session.expiry_v3,
             max_session_expiry: session.max_expiry,
             max_retained_messages: retained.max_messages,
@@ -269,6 +272,7 @@ impl Default for SessionSection {
             overflow_policy: broker.overflow_policy.into(),
             queue_qos0_offline: broker.queue_qos0_offline,
             backpressure: broker.backpressure,
+            backpressure_bytes: ByteSize::from_usize(broker.backpressure_bytes),
             expiry_v3: broker.session_expiry_v3,
             max_expiry: broker.max_session_expiry,
         }
