@@ -233,7 +233,7 @@ impl Broker {
     /// will still pending is published now (the session ended first, MQTT 5.0 section
     /// 3.1.2.5).
     pub(crate) fn discard_session(&self, now: Instant, session: &Arc<SessionCell>) {
-        let (filters, paused): (Vec<String>, Vec<std::task::Waker>) = {
+        let (filters, paused): (Vec<String>, Vec<(u64, std::task::Waker)>) = {
             let mut state = session.lock();
             state.discarded = true;
             state.clear_queue(&self.inner.queued_bytes);
@@ -244,10 +244,10 @@ impl Broker {
                     .drain()
                     .map(|(filter, _)| filter)
                     .collect(),
-                std::mem::take(&mut state.congestion_waiters),
+                state.take_all_congestion_waiters(),
             )
         };
-        paused.into_iter().for_each(std::task::Waker::wake);
+        paused.into_iter().for_each(|(_, waker)| waker.wake());
         if !filters.is_empty() {
             let mut index = self.index_mut();
             for filter in &filters {

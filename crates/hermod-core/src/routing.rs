@@ -240,7 +240,7 @@ impl Broker {
             };
             if !matches!(
                 entry.session.offer(redelivery, &limits),
-                Enqueued::Queued | Enqueued::DroppedOldest
+                Enqueued::Queued | Enqueued::QueuedCongested | Enqueued::DroppedOldest
             ) {
                 Stats::bump(&self.stats().messages_dropped);
             }

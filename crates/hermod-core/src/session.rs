@@ -89,9 +89,14 @@ pub struct SessionState {
     pub generation: u64,
     /// Messages dropped by the overflow policy or the broker-wide budget.
     pub dropped: u64,
-    /// Publishers' connections paused because this online session's queue is full; woken
-    /// when the queue drains to half its limit or the session goes offline.
-    pub congestion_waiters: Vec<Waker>,
+    /// Publishers' connections (by connection id) paused because this online session's
+    /// queue is full; woken when the queue drains to half its limit or the session goes
+    /// offline.
+    pub congestion_waiters: Vec<(u64, Waker)>,
+    /// Set when a delivery was queued since the attached connection last drained the queue:
+    /// a wake that reached its task while it was busy elsewhere is not lost (see
+    /// [`crate::Connection::set_waker`]).
+    pub delivery_pending: bool,
 }
 
 /// What happened to a delivery offered to a session.
@@ -191,7 +196,10 @@ impl SessionCell {
                 Enqueued::Queued
                 | Enqueued::QueuedCongested
                 | Enqueued::DroppedOldest
-                | Enqueued::Disconnect => state.waker.take(),
+                | Enqueued::Disconnect => {
+                    state.delivery_pending = true;
+                    state.waker.take()
+                }
                 _ => None,
             };
             (outcome, waker)
@@ -287,10 +295,15 @@ impl SessionState {
     }
 
     /// The paused publishers to wake, if the session is no longer congested.
-    pub fn take_congestion_waiters(&mut self, limits: &QueueLimits<'_>) -> Vec<Waker> {
+    pub fn take_congestion_waiters(&mut self, limits: &QueueLimits<'_>) -> Vec<(u64, Waker)> {
         if self.congestion_waiters.is_empty() || self.is_congested(limits) {
             return Vec::new();
         }
+        std::mem::take(&mut self.congestion_waiters)
+    }
+
+    /// Every paused publisher, to wake because the session went offline or was discarded.
+    pub fn take_all_congestion_waiters(&mut self) -> Vec<(u64, Waker)> {
         std::mem::take(&mut self.congestion_waiters)
     }
 

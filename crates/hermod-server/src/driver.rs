@@ -75,10 +75,6 @@ pub async fn drive(
     loop {
         let mut polled = false;
         let wake = std::future::poll_fn(|cx| {
-            if connection.has_more_to_send() {
-                // The last turn stopped at one write's worth of queued messages.
-                return Poll::Ready(Wake::default());
-            }
             let now = Instant::now();
             // Backpressure: while sessions this client publishes into are congested, its
             // packets stay unread (in the socket and in `read_buf`) until they drain.
@@ -89,7 +85,9 @@ pub async fn drive(
                     ..Wake::default()
                 });
             }
-            connection.set_waker(cx.waker());
+            // Deliveries queued since the last drain (their wake may have been spent while
+            // this task was writing or yielding), or more than one turn's worth queued.
+            let to_send = connection.set_waker(cx.waker()) || connection.has_more_to_send();
             let mut wake = Wake {
                 readable: may_read
                     && !connection.is_paused()
@@ -104,7 +102,7 @@ pub async fn drive(
             }
             wake.timer = timer_at.is_some() && timer.as_mut().poll(cx).is_ready();
             wake.shutdown = shutdown.is_cancelled() || cancelled.as_mut().poll(cx).is_ready();
-            if wake.readable || wake.timer || wake.shutdown || polled {
+            if wake.readable || wake.timer || wake.shutdown || to_send || polled {
                 Poll::Ready(wake)
             } else {
                 // Nothing yet; the next poll comes from a wake (a delivery, if none of the
@@ -119,6 +117,7 @@ pub async fn drive(
         if wake.resume {
             // Packets left unread by a pause: handle them before reading more.
             left_by_pause = decode_all(&mut decoder, &mut read_buf, &mut connection, now);
+            connection.end_read_batch();
             did_read = true;
         } else if wake.readable {
             reserve_for_next_read(&mut read_buf, decoder.max_packet_size(), read_size);
@@ -129,6 +128,7 @@ pub async fn drive(
                     read_size = next_read_size(read_size, read, space);
                     did_read = true;
                     left_by_pause = decode_all(&mut decoder, &mut read_buf, &mut connection, now);
+                    connection.end_read_batch();
                 }
                 Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(_) => connection.handle_close(now),
@@ -153,9 +153,10 @@ pub async fn drive(
         if connection.is_closed().is_some() {
             break;
         }
-        if did_read {
-            // One read buffer per turn: the sessions this batch woke (its subscribers) run
-            // before this connection reads again, so a fast publisher cannot starve them.
+        if did_read || connection.has_more_to_send() {
+            // One read buffer (or one write's worth of queued messages) per turn: the tasks
+            // this turn woke (subscribers, publishers released by backpressure) run before
+            // this connection goes on, so a fast client cannot starve them.
             tokio::task::yield_now().await;
         }
         if read_buf.is_empty() {

@@ -234,8 +234,7 @@ impl Connection {
     /// (each paused on the other's queue) slow down instead of stopping. While paused, the
     /// keep alive clock does not run: the client's packets are waiting to be read.
     pub fn poll_read_ready(&mut self, now: Instant, waker: &Waker) -> bool {
-        self.pause_allowed = true;
-        if self.congested_on.is_empty() {
+        if self.congested_on.is_empty() || !self.pause_allowed {
             return true;
         }
         let paused_since = *self.paused_since.get_or_insert(now);
@@ -246,9 +245,10 @@ impl Connection {
                 client_id = %self.client_id,
                 "backpressure pause at its limit: handling one more read batch"
             );
-            self.congested_on.clear();
+            self.leave_congestion();
             self.paused_since = None;
             self.last_received = now;
+            // Until the driver has handled one read batch (`end_read_batch`).
             self.pause_allowed = false;
             return true;
         }
@@ -257,12 +257,13 @@ impl Connection {
             if !state.is_congested(&limits) {
                 return false;
             }
+            let id = self.id;
             if !state
                 .congestion_waiters
                 .iter()
-                .any(|existing| existing.will_wake(waker))
+                .any(|(waiter, _)| *waiter == id)
             {
-                state.congestion_waiters.push(waker.clone());
+                state.congestion_waiters.push((id, waker.clone()));
             }
             true
         });
@@ -274,6 +275,23 @@ impl Connection {
         false
     }
 
+    /// The driver handled one read batch: a grace batch after a pause that ran out is over,
+    /// and the connection may be paused again.
+    pub fn end_read_batch(&mut self) {
+        self.pause_allowed = true;
+    }
+
+    /// Stops waiting for congested sessions: forgets them and takes this connection's waker
+    /// out of their waiting lists.
+    fn leave_congestion(&mut self) {
+        for session in self.congested_on.drain(..) {
+            session
+                .lock()
+                .congestion_waiters
+                .retain(|(waiter, _)| *waiter != self.id);
+        }
+    }
+
     /// Whether this connection is paused by backpressure (see
     /// [`Connection::poll_read_ready`]): the driver stops handing it packets.
     pub fn is_paused(&self) -> bool {
@@ -282,7 +300,10 @@ impl Connection {
 
     /// Registers the task waker to call when deliveries arrive for this connection's session
     /// (or it is taken over, or the broker shuts down). Call before sleeping, every time.
-    pub fn set_waker(&self, waker: &Waker) {
+    /// Returns true if deliveries were queued since the queue was last drained: call
+    /// `poll_transmit` instead of sleeping (their wake may have reached the task while it was
+    /// busy elsewhere).
+    pub fn set_waker(&self, waker: &Waker) -> bool {
         if let Some(session) = &self.session {
             let mut state = session.lock();
             if state.owner != Some(self.id) || state.discarded {
@@ -290,13 +311,15 @@ impl Connection {
                 // so that the next poll notices and closes.
                 drop(state);
                 waker.wake_by_ref();
-                return;
+                return false;
             }
             match &state.waker {
                 Some(existing) if existing.will_wake(waker) => {}
                 _ => state.waker = Some(waker.clone()),
             }
+            return state.delivery_pending;
         }
+        false
     }
 
     /// Handles one decoded packet. On a violation the connection is closed (MQTT 5: a
@@ -509,6 +532,7 @@ impl Connection {
         if self.phase == Phase::Closed {
             return;
         }
+        self.leave_congestion();
         let was_active = self.phase == Phase::Active;
         self.phase = Phase::Closed;
         self.close = Some(reason);
@@ -542,6 +566,7 @@ impl Connection {
             }
             return;
         };
+        let mut released = Vec::new();
         let (owned, ended, expiry, generation, orphans) = {
             let mut state = session.lock();
             let owned = state.owner == Some(self.id) && !state.discarded;
@@ -549,10 +574,9 @@ impl Connection {
             if owned {
                 state.owner = None;
                 state.waker = None;
-                // Offline, the session no longer slows its publishers down.
-                std::mem::take(&mut state.congestion_waiters)
-                    .into_iter()
-                    .for_each(std::task::Waker::wake);
+                // Offline, the session no longer slows its publishers down (woken below,
+                // outside the lock).
+                released = state.take_all_congestion_waiters();
                 state.generation += 1;
                 orphans = state.take_shared_unacknowledged(&self.broker.inner.queued_bytes);
             }
@@ -564,6 +588,7 @@ impl Connection {
                 orphans,
             )
         };
+        released.into_iter().for_each(|(_, waker)| waker.wake());
         if !orphans.is_empty() {
             let kept = self.broker.redeliver_shared(session.id, orphans);
             if !kept.is_empty() {

@@ -74,11 +74,14 @@ impl Connection {
                 if state.owner != Some(self.id) || state.discarded {
                     break;
                 }
+                state.delivery_pending = false;
+                // One write's worth of output per turn (at least one message).
+                let mut room = MAX_TX_BATCH.saturating_sub(self.tx.len());
                 while batch.len() < DRAIN_BATCH {
                     let Some(front) = state.queue.front() else {
                         break;
                     };
-                    if self.tx.len() >= MAX_TX_BATCH {
+                    if room == 0 {
                         self.more_to_send = true;
                         break;
                     }
@@ -96,7 +99,7 @@ impl Connection {
                         None
                     } else {
                         let Some(packet_id) = state.allocate_packet_id() else {
-                            state.queue.push_front(delivery);
+                            state.requeue_front(vec![delivery], total_bytes);
                             break;
                         };
                         state.inflight.push_back(Inflight {
@@ -110,6 +113,8 @@ impl Connection {
                         });
                         Some(packet_id)
                     };
+                    // Topic, payload and a PUBLISH header's worth.
+                    room = room.saturating_sub(delivery.message.queued_size() + 16);
                     batch.push((delivery, packet_id));
                 }
             }
@@ -131,7 +136,7 @@ impl Connection {
         let paused = session
             .lock()
             .take_congestion_waiters(&self.broker.queue_limits());
-        paused.into_iter().for_each(std::task::Waker::wake);
+        paused.into_iter().for_each(|(_, waker)| waker.wake());
         if session.lock().dropped > 0
             && self.broker.config().overflow_policy == crate::config::OverflowPolicy::Disconnect
         {

@@ -125,10 +125,19 @@ fn a_pause_lasts_at_most_max_pause_then_one_batch_is_read() {
     assert_eq!(deadline, world.clock.now() + MAX_PAUSE);
     world.clock.advance(MAX_PAUSE);
     assert!(publisher.read_ready(), "the pause ran out");
-    // That batch is read whole, even into the congested queue...
-    publish_range(&mut publisher, 7, 7);
-    assert!(!publisher.connection.is_paused());
-    // ...and the next one pauses again.
+    // That batch is read whole, even into the congested queue (handled here packet by
+    // packet without ending the batch, as the driver does)...
+    for id in 7..=8u16 {
+        let packet = publish("t", NUMBERS[usize::from(id - 1)], QoS::AtLeastOnce, id);
+        publisher
+            .connection
+            .handle_packet(world.clock.now(), packet)
+            .unwrap();
+        assert!(!publisher.connection.is_paused());
+        assert!(publisher.read_ready(), "still the grace batch");
+    }
+    // ...and once it ends, the connection pauses again.
+    publisher.connection.end_read_batch();
     assert!(!publisher.read_ready());
     assert!(publisher.closed().is_none());
 }
@@ -224,4 +233,20 @@ fn queued_bytes_pause_publishers_below_the_message_limit() {
     assert_eq!(drain(&mut sub), ["2", "3", "4", "5"]);
     assert!(publisher.read_ready());
     assert_eq!(dropped(&world), 0);
+}
+
+#[test]
+fn queued_deliveries_are_reported_until_drained() {
+    // The driver asks before sleeping, so a wake spent while its task was busy elsewhere
+    // (writing, yielding) cannot strand queued messages.
+    let world = World::with_config(config());
+    let mut sub = world.client(V5, "sub");
+    sub.subscribe("t", QoS::AtMostOnce);
+    assert!(!sub.delivery_pending());
+    let mut publisher = world.client(V3, "pub");
+    publisher.publish("t", b"1", QoS::AtMostOnce, 0);
+    assert!(sub.delivery_pending());
+    assert!(sub.delivery_pending(), "still pending until drained");
+    assert_eq!(payloads(&sub.publishes()), ["1"]);
+    assert!(!sub.delivery_pending());
 }

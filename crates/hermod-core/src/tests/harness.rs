@@ -157,6 +157,8 @@ impl Client {
     /// Hands one packet to the broker at the current time.
     pub(crate) fn send(&mut self, packet: Packet) -> Result<(), Violation> {
         let result = self.connection.handle_packet(self.clock.now(), packet);
+        // Each packet is one read batch, as far as backpressure goes.
+        self.connection.end_read_batch();
         self.connection.set_waker(&self.waker);
         result
     }
@@ -205,6 +207,12 @@ impl Client {
     pub(crate) fn read_ready(&mut self) -> bool {
         self.connection
             .poll_read_ready(self.clock.now(), &self.waker)
+    }
+
+    /// Registers this client's waker as the driver does before sleeping; true if deliveries
+    /// are queued that the connection has not drained yet.
+    pub(crate) fn delivery_pending(&self) -> bool {
+        self.connection.set_waker(&self.waker)
     }
 
     /// Registers this client's waker (as the driver does before sleeping).

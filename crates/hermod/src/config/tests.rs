@@ -265,6 +265,17 @@ fn bad_env_value_names_the_variable_and_key() {
 }
 
 #[test]
+fn backpressure_bytes_must_not_be_zero() {
+    let text = "[session]\nbackpressure_bytes = \"0 B\"\n";
+    let errors = errors_of(load(file(text), &env(&[]), &Overrides::default()));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("hermod.toml:2: session.backpressure_bytes: must be at least"),
+        "{errors:?}"
+    );
+}
+
+#[test]
 fn several_invalid_values_are_all_reported_together() {
     let text = r#"
 [server]

@@ -152,6 +152,11 @@ fn check_session(config: &Config, check: &mut Checker<'_>) {
         || "must be at least 1 byte".to_owned(),
     );
     check.require_usize(session.max_queued_bytes, "session.max_queued_bytes");
+    check.require(
+        session.backpressure_bytes.bytes() >= 1,
+        "session.backpressure_bytes",
+        || "must be at least 1 byte".to_owned(),
+    );
     check.require_usize(
         session.max_queued_bytes_total,
         "session.max_queued_bytes_total",
