@@ -23,6 +23,10 @@ pub struct Endpoint {
     pub server: SocketAddr,
     /// Local addresses used round robin by client index; empty: the system chooses.
     pub sources: Vec<IpAddr>,
+    /// Where this endpoint's explicit local ports start (within the tool's range), different
+    /// per endpoint so that groups of clients in one run (publishers, subscribers) rarely
+    /// try the same ports.
+    port_offset: u16,
 }
 
 impl Endpoint {
@@ -51,7 +55,16 @@ impl Endpoint {
                 _ => Vec::new(),
             }
         };
-        Endpoint { server, sources }
+        // Any varying value will do: collisions are handled by trying the next ports.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.subsec_nanos());
+        let port_offset = u16::try_from(nanos % u32::from(EXPLICIT_PORTS)).unwrap_or(0);
+        Endpoint {
+            server,
+            sources,
+            port_offset,
+        }
     }
 
     /// The local address client `index` binds to, if any.
@@ -70,7 +83,9 @@ impl Endpoint {
             IpAddr::V4(_) => TcpSocket::new_v4()?,
             IpAddr::V6(_) => TcpSocket::new_v6()?,
         };
-        socket.set_reuseaddr(true)?;
+        // No SO_REUSEADDR: a port another socket holds (including one of this run's other
+        // clients, or one in TIME_WAIT) must fail the bind, so the next one is tried, rather
+        // than fail the connect.
         bind_source(&socket, source, self.explicit_port(index))?;
         Ok(socket.connect(self.server).await?)
     }
@@ -79,8 +94,8 @@ impl Endpoint {
     /// consecutive ports below the ephemeral range.
     fn explicit_port(&self, index: u32) -> u16 {
         let per_source = index / u32::try_from(self.sources.len().max(1)).unwrap_or(1);
-        let offset = u16::try_from(per_source % u32::from(EXPLICIT_PORTS)).unwrap_or(0);
-        EXPLICIT_PORT_BASE + offset
+        let slot = (per_source + u32::from(self.port_offset)) % u32::from(EXPLICIT_PORTS);
+        EXPLICIT_PORT_BASE + u16::try_from(slot).unwrap_or(0)
     }
 }
 
@@ -95,7 +110,7 @@ const EXPLICIT_PORTS: u16 = 22_000;
 /// the kernel search for a free port (slow with tens of thousands of sockets); a given port
 /// is one lookup.
 fn bind_source(socket: &TcpSocket, source: IpAddr, first: u16) -> Result<(), BenchError> {
-    for step in 0..16u16 {
+    for step in 0..32u16 {
         let port =
             EXPLICIT_PORT_BASE + (first - EXPLICIT_PORT_BASE + step * 1_373) % EXPLICIT_PORTS;
         match socket.bind(SocketAddr::new(source, port)) {
@@ -157,6 +172,32 @@ mod tests {
         let explicit: IpAddr = "10.0.0.7".parse().unwrap();
         let endpoint = Endpoint::for_server(remote, 3, &[explicit]);
         assert_eq!(endpoint.source_for(2), Some(explicit));
+    }
+
+    #[tokio::test]
+    async fn two_groups_from_one_source_address_do_not_collide() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = listener.local_addr().unwrap();
+        let source: IpAddr = "127.0.0.5".parse().unwrap();
+        let mut first = Endpoint::for_server(server, 3, &[source]);
+        let mut second = Endpoint::for_server(server, 3, &[source]);
+        // The worst case: both groups start at the same port.
+        first.port_offset = 0;
+        second.port_offset = 0;
+        let mut streams = Vec::new();
+        for index in 0..3 {
+            for endpoint in [&first, &second] {
+                streams.push(endpoint.connect(index).await.unwrap());
+                listener.accept().await.unwrap();
+            }
+        }
+        let mut ports: Vec<u16> = streams
+            .iter()
+            .map(|stream| stream.local_addr().unwrap().port())
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), 6, "every client has a port of its own");
     }
 
     #[tokio::test]
