@@ -42,6 +42,8 @@ impl Broker {
         let topic = message.topic.as_str();
         let mut collector = Collector {
             matches: SmallVec::new(),
+            runs: 0,
+            run_open: false,
             publisher: message.publisher,
             strategy: self.config().shared_strategy,
             context: PublishContext {
@@ -50,8 +52,11 @@ impl Broker {
             },
         };
         index.visit_matches(topic, &mut collector);
+        let runs = collector.runs;
         let mut matches = collector.matches;
-        if matches.len() > 1 {
+        // Overlapping subscriptions of one session are merged below, which needs them next
+        // to each other; matches of a single filter are distinct sessions already.
+        if matches.len() > 1 && runs > 1 {
             matches.sort_unstable_by_key(|(session_id, _)| *session_id);
         }
         let limits = self.queue_limits();
@@ -279,6 +284,11 @@ pub(crate) fn remove_from_index(
 struct Collector<'a, 'm> {
     /// Inline for the usual handful of recipients: no allocation per publish.
     matches: SmallVec<[(SessionId, &'a SubscriptionEntry); 8]>,
+    /// Runs of matches known to hold distinct sessions (one filter's plain subscriptions,
+    /// or one shared group's pick): with one run, no session can appear twice.
+    runs: u32,
+    /// Whether the current filter's plain subscriptions have started a run.
+    run_open: bool,
     publisher: Option<SessionId>,
     strategy: ShareStrategy,
     context: PublishContext<'m>,
@@ -290,7 +300,15 @@ impl<'a> MatchVisitor<'a, SessionId, SubscriptionEntry> for Collector<'a, '_> {
         if entry.options.no_local && self.publisher == Some(*session_id) {
             return;
         }
+        if !self.run_open {
+            self.run_open = true;
+            self.runs += 1;
+        }
         self.matches.push((*session_id, entry));
+    }
+
+    fn end_of_filter(&mut self) {
+        self.run_open = false;
     }
 
     fn visit_shared_group(&mut self, group: &'a SharedGroup<SessionId, SubscriptionEntry>) {
@@ -307,6 +325,7 @@ impl<'a> MatchVisitor<'a, SessionId, SubscriptionEntry> for Collector<'a, '_> {
                 })
             });
         if let Some((session_id, entry)) = chosen {
+            self.runs += 1;
             self.matches.push((*session_id, entry));
         }
     }

@@ -107,6 +107,11 @@ pub trait MatchVisitor<'a, K, V> {
     /// A shared group whose filter matches the topic; pick its one recipient with
     /// [`SharedGroup::select`].
     fn visit_shared_group(&mut self, group: &'a SharedGroup<K, V>);
+
+    /// The plain subscriptions of one filter have all been reported (they have distinct
+    /// keys); the next ones belong to another filter. Lets a visitor skip merging
+    /// duplicates when a topic matched one filter only.
+    fn end_of_filter(&mut self) {}
 }
 
 impl<K, V> SubscriptionIndex<K, V> {
@@ -302,6 +307,7 @@ impl<K, V> Node<K, V> {
         for (key, value) in self.subscribers.iter() {
             visitor.visit_subscription(key, value);
         }
+        visitor.end_of_filter();
         if let Some(extra) = self.extra.as_deref() {
             for group in &extra.shared {
                 visitor.visit_shared_group(group);
