@@ -48,6 +48,16 @@ fn publish_range(publisher: &mut Client, from: u16, to: u16) {
     }
 }
 
+/// A broker with `config`, a slow subscriber on `t` whose window (one) is full, and a
+/// publisher.
+fn window_full(config: BrokerConfig) -> (World, Client, Client) {
+    let world = World::with_config(config);
+    let mut sub = slow_subscriber(&world);
+    let mut publisher = world.client(V3, "pub");
+    fill_window(&mut publisher, &mut sub);
+    (world, sub, publisher)
+}
+
 /// Acknowledges everything the subscriber received until nothing more comes; returns the
 /// payloads in order.
 fn drain(sub: &mut Client) -> Vec<String> {
@@ -74,10 +84,7 @@ fn dropped(world: &World) -> u64 {
 
 #[test]
 fn a_full_queue_pauses_the_publisher_and_loses_nothing() {
-    let world = World::with_config(config());
-    let mut sub = slow_subscriber(&world);
-    let mut publisher = world.client(V3, "pub");
-    fill_window(&mut publisher, &mut sub);
+    let (world, mut sub, mut publisher) = window_full(config());
     // Four queued: the queue is at its limit, nobody waits yet.
     publish_range(&mut publisher, 2, 5);
     assert!(publisher.read_ready());
@@ -100,10 +107,7 @@ fn a_full_queue_pauses_the_publisher_and_loses_nothing() {
 
 #[test]
 fn beyond_twice_the_limit_the_overflow_policy_applies() {
-    let world = World::with_config(config());
-    let mut sub = slow_subscriber(&world);
-    let mut publisher = world.client(V3, "pub");
-    fill_window(&mut publisher, &mut sub);
+    let (world, mut sub, mut publisher) = window_full(config());
     // Eight queued (twice the limit); the next two are dropped (the newest, not the
     // messages kept by backpressure).
     publish_range(&mut publisher, 2, 11);
@@ -114,10 +118,7 @@ fn beyond_twice_the_limit_the_overflow_policy_applies() {
 
 #[test]
 fn a_pause_lasts_at_most_max_pause_then_one_batch_is_read() {
-    let world = World::with_config(config());
-    let mut sub = slow_subscriber(&world);
-    let mut publisher = world.client(V3, "pub");
-    fill_window(&mut publisher, &mut sub);
+    let (world, _sub, mut publisher) = window_full(config());
     publish_range(&mut publisher, 2, 6);
     assert!(!publisher.read_ready());
     // While paused, the next deadline is the end of the pause, not keep alive.
@@ -144,10 +145,7 @@ fn a_pause_lasts_at_most_max_pause_then_one_batch_is_read() {
 
 #[test]
 fn a_subscriber_going_offline_releases_its_publishers() {
-    let world = World::with_config(config());
-    let mut sub = slow_subscriber(&world);
-    let mut publisher = world.client(V3, "pub");
-    fill_window(&mut publisher, &mut sub);
+    let (_world, mut sub, mut publisher) = window_full(config());
     publish_range(&mut publisher, 2, 6);
     assert!(!publisher.read_ready());
     let wakes = publisher.wakes();
