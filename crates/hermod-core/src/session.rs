@@ -318,6 +318,17 @@ impl SessionState {
         }
     }
 
+    /// Takes the oldest queued delivery, releasing its bytes from the session's count and
+    /// adding them to `released`, for the caller to take off the broker-wide counter once
+    /// per batch rather than once per message.
+    pub fn dequeue_into(&mut self, released: &mut usize) -> Option<Delivery> {
+        let delivery = self.queue.pop_front()?;
+        let size = delivery.message.queued_size();
+        self.queued_bytes -= size;
+        *released += size;
+        Some(delivery)
+    }
+
     /// Takes the oldest queued delivery, releasing its bytes from the counters.
     pub fn dequeue(&mut self, total_bytes: &AtomicUsize) -> Option<Delivery> {
         let delivery = self.queue.pop_front()?;

@@ -145,6 +145,8 @@ pub struct Connection {
     /// Set when the queue was drained only up to the output limit (see
     /// `Connection::has_more_to_send`).
     more_to_send: bool,
+    /// Messages sent since the broker's `messages_sent` counter was last updated.
+    sent_unflushed: u64,
     /// Set once the connection must end.
     close: Option<CloseReason>,
     /// Why, in words, for the Reason String of the DISCONNECT or CONNACK (MQTT 5).
@@ -192,6 +194,7 @@ impl Broker {
             connect_expiry_zero: true,
             tx: BytesMut::new(),
             more_to_send: false,
+            sent_unflushed: 0,
             close: None,
             close_text: None,
         }

@@ -32,6 +32,14 @@ impl Connection {
         if self.phase == Phase::Active {
             self.drain_queue(now);
         }
+        if self.sent_unflushed > 0 {
+            // One update of the shared counter per turn, not per message.
+            self.broker
+                .stats()
+                .messages_sent
+                .fetch_add(self.sent_unflushed, std::sync::atomic::Ordering::Relaxed);
+            self.sent_unflushed = 0;
+        }
         if self.tx.is_empty() {
             return false;
         }
@@ -69,6 +77,9 @@ impl Connection {
         // without it (routing to this session is not held up while they are).
         let mut batch: SmallVec<[(Delivery, Option<PacketId>); DRAIN_BATCH]> = SmallVec::new();
         loop {
+            // Bytes taken off the session's queue in this batch: the broker-wide counter is
+            // updated once per batch.
+            let mut released = 0;
             {
                 let mut state = session.lock();
                 if state.owner != Some(self.id) || state.discarded {
@@ -88,7 +99,7 @@ impl Connection {
                     if front.qos != QoS::AtMostOnce && state.inflight.len() >= window {
                         break;
                     }
-                    let Some(delivery) = state.dequeue(total_bytes) else {
+                    let Some(delivery) = state.dequeue_into(&mut released) else {
                         break;
                     };
                     if delivery.message.is_expired(now) {
@@ -117,6 +128,9 @@ impl Connection {
                     room = room.saturating_sub(delivery.message.queued_size() + 16);
                     batch.push((delivery, packet_id));
                 }
+            }
+            if released > 0 {
+                total_bytes.fetch_sub(released, std::sync::atomic::Ordering::Relaxed);
             }
             let full = batch.len() == DRAIN_BATCH;
             for (delivery, packet_id) in batch.drain(..) {
@@ -281,7 +295,7 @@ impl Connection {
         match publish.encoded_len(self.version) {
             Ok(len) if len <= self.client_max_packet_size => {
                 self.send(&publish);
-                Stats::bump(&self.broker.stats().messages_sent);
+                self.sent_unflushed += 1;
                 true
             }
             _ => {
@@ -372,7 +386,7 @@ impl Connection {
                 }
             }
         }
-        Stats::bump(&self.broker.stats().messages_sent);
+        self.sent_unflushed += 1;
         Some(true)
     }
 
