@@ -23,6 +23,10 @@ struct Stream {
 /// count from 0); others in a map.
 const DENSE_PUBLISHERS: u32 = 1 << 16;
 
+/// Publishers with larger indices tracked at most: payloads naming more (a broker sending
+/// garbage) are ignored rather than growing the map without bound.
+const MAX_SPARSE_PUBLISHERS: usize = 1024;
+
 /// The counters over all publishers.
 #[derive(Debug, Default)]
 pub struct Tracker {
@@ -50,8 +54,11 @@ impl Tracker {
                 self.dense.resize_with(slot + 1, Stream::default);
             }
             &mut self.dense[slot]
-        } else {
+        } else if self.sparse.len() < MAX_SPARSE_PUBLISHERS || self.sparse.contains_key(&publisher)
+        {
             self.sparse.entry(publisher).or_default()
+        } else {
+            return;
         };
         let word = usize::try_from(sequence / 64).unwrap_or(usize::MAX);
         let bit = 1u64 << (sequence % 64);
@@ -100,6 +107,15 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_publishers_tracked_are_bounded() {
+        let mut tracker = Tracker::default();
+        for publisher in 0..(MAX_SPARSE_PUBLISHERS as u32 + 10) {
+            tracker.record(DENSE_PUBLISHERS + publisher, 0);
+        }
+        assert_eq!(tracker.publishers(), MAX_SPARSE_PUBLISHERS);
+    }
 
     #[test]
     fn in_order_stream_has_nothing_to_report() {

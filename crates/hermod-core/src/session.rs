@@ -235,12 +235,8 @@ impl SessionState {
             && self.queued_bytes + size <= limits.max_bytes
         {
             // Online: keep the message and slow the publisher down instead.
-            self.queued_bytes += size;
-            limits.total_bytes.fetch_add(size, Ordering::Relaxed);
-            self.queue.push_back(delivery);
-            return Enqueued::QueuedCongested;
-        }
-        if full {
+            outcome = Enqueued::QueuedCongested;
+        } else if full {
             // A queue over its limit through backpressure is at its hard limit: the new
             // message is dropped rather than older ones (publishers were asked to wait).
             let policy = match limits.policy {
@@ -326,15 +322,6 @@ impl SessionState {
         let size = delivery.message.queued_size();
         self.queued_bytes -= size;
         *released += size;
-        Some(delivery)
-    }
-
-    /// Takes the oldest queued delivery, releasing its bytes from the counters.
-    pub fn dequeue(&mut self, total_bytes: &AtomicUsize) -> Option<Delivery> {
-        let delivery = self.queue.pop_front()?;
-        let size = delivery.message.queued_size();
-        self.queued_bytes -= size;
-        total_bytes.fetch_sub(size, Ordering::Relaxed);
         Some(delivery)
     }
 

@@ -116,8 +116,7 @@ pub async fn drive(
         let mut did_read = false;
         if wake.resume {
             // Packets left unread by a pause: handle them before reading more.
-            left_by_pause = decode_all(&mut decoder, &mut read_buf, &mut connection, now);
-            connection.end_read_batch();
+            left_by_pause = handle_batch(&mut decoder, &mut read_buf, &mut connection, now);
             did_read = true;
         } else if wake.readable {
             reserve_for_next_read(&mut read_buf, decoder.max_packet_size(), read_size);
@@ -127,8 +126,7 @@ pub async fn drive(
                 Ok(read) => {
                     read_size = next_read_size(read_size, read, space);
                     did_read = true;
-                    left_by_pause = decode_all(&mut decoder, &mut read_buf, &mut connection, now);
-                    connection.end_read_batch();
+                    left_by_pause = handle_batch(&mut decoder, &mut read_buf, &mut connection, now);
                 }
                 Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(_) => connection.handle_close(now),
@@ -216,6 +214,19 @@ fn next_read_size(current: usize, read: usize, space: usize) -> usize {
     } else {
         current
     }
+}
+
+/// Handles one read batch ([`decode_all`]) and tells the engine it ended (a grace batch after
+/// a backpressure pause lasts exactly one). Returns true if a pause left bytes unhandled.
+fn handle_batch(
+    decoder: &mut Decoder,
+    buf: &mut BytesMut,
+    connection: &mut Connection,
+    now: Instant,
+) -> bool {
+    let left = decode_all(decoder, buf, connection, now);
+    connection.end_read_batch();
+    left
 }
 
 /// Decodes and handles every complete packet in the buffer, stopping early if the connection

@@ -192,8 +192,8 @@ mod tests {
         let Some(Command::Pub(args)) = cli.command else {
             panic!("expected pub");
         };
-        assert_eq!(args.connect.host, "broker");
-        assert_eq!(args.connect.port, 1884);
+        assert_eq!(args.connect.broker.host, "broker");
+        assert_eq!(args.connect.broker.port, 1884);
         assert_eq!(args.qos, 2);
         assert!(args.retain);
         assert_eq!(args.properties.user_property, ["k1", "v1", "k2", "v2"]);

@@ -8,22 +8,12 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// How long Mosquitto may take to listen, and each tool to finish.
-const STEP: Duration = Duration::from_secs(30);
+mod common;
 
-/// A child process killed when dropped.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{KillOnDrop, STEP, exit_and_stdout};
 
 /// The mosquitto binary, if installed.
 fn mosquitto_binary() -> Option<PathBuf> {
@@ -76,29 +66,17 @@ fn start_mosquitto(binary: &PathBuf, dir: &std::path::Path) -> (KillOnDrop, u16)
     (guard, port)
 }
 
-/// Runs `hermod ARGS`, waiting up to [`STEP`]; returns its output.
-fn hermod(args: &[&str]) -> Output {
+/// Runs `hermod ARGS`, waiting up to [`STEP`]; returns its exit status and standard output.
+fn hermod(args: &[&str]) -> (ExitStatus, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_hermod"))
         .env_clear()
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let pid = child.id();
-    let (done, output) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(child.wait_with_output());
-    });
-    match output.recv_timeout(STEP) {
-        Ok(output) => output.unwrap(),
-        Err(_) => {
-            // Our own child, by its PID.
-            let _ = Command::new("kill").arg(pid.to_string()).status();
-            panic!("hermod {args:?} did not finish in time");
-        }
-    }
+    exit_and_stdout(&mut KillOnDrop(child))
 }
 
 #[test]
@@ -117,19 +95,16 @@ fn pub_sub_and_bench_work_against_mosquitto() {
     let port = port.to_string();
     for version in ["mqttv311", "mqttv5"] {
         let topic = format!("hermod-test/{version}");
-        let published = hermod(&[
+        let (published, _) = hermod(&[
             "pub", "-p", &port, "-V", version, "-t", &topic, "-m", "hello", "-q", "1", "-r",
         ]);
-        assert!(published.status.success(), "{published:?}");
+        assert!(published.success(), "hermod pub: {published}");
         // The retained message reaches a later subscriber: no race with the publisher.
-        let received = hermod(&[
+        let (received, stdout) = hermod(&[
             "sub", "-p", &port, "-V", version, "-t", &topic, "-C", "1", "-W", "10", "-v",
         ]);
-        assert!(received.status.success(), "{received:?}");
-        assert_eq!(
-            String::from_utf8_lossy(&received.stdout).trim(),
-            format!("{topic} hello")
-        );
+        assert!(received.success(), "hermod sub: {received}");
+        assert_eq!(stdout.trim(), format!("{topic} hello"));
         let bench = hermod(&[
             "bench",
             "scenario",
@@ -151,9 +126,8 @@ fn pub_sub_and_bench_work_against_mosquitto() {
             "--json",
             "--quiet",
         ]);
-        assert!(bench.status.success(), "{bench:?}");
-        let summary: serde_json::Value =
-            serde_json::from_str(String::from_utf8_lossy(&bench.stdout).trim()).unwrap();
+        assert!(bench.0.success(), "hermod bench: {bench:?}");
+        let summary: serde_json::Value = serde_json::from_str(bench.1.trim()).unwrap();
         let sent = summary["sent"].as_u64().unwrap();
         assert!(sent > 0, "{summary}");
         assert_eq!(summary["received"].as_u64(), Some(sent), "{summary}");

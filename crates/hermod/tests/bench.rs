@@ -4,24 +4,13 @@
 //! fails first.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on a broken fixture.
 
-use std::io::{BufRead as _, BufReader, Read as _};
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{STEP, TestBroker};
-
-/// A child process, killed when dropped.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{KillOnDrop, STEP, TestBroker, exit_and_stdout};
 
 /// `hermod bench ARGS -p PORT` with standard output piped, started.
 fn spawn_bench(broker: &TestBroker, args: &[&str], stderr: Stdio) -> KillOnDrop {
@@ -46,25 +35,7 @@ fn run_bench(broker: &TestBroker, args: &[&str]) -> String {
 
 /// Waits up to [`STEP`] for `child` to exit with success and returns its standard output.
 fn finish(mut child: KillOnDrop) -> String {
-    let deadline = Instant::now() + STEP;
-    let status = loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "hermod bench did not finish in time"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stdout = String::new();
-    child
-        .0
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
+    let (status, stdout) = exit_and_stdout(&mut child);
     assert!(status.success(), "hermod bench failed: {status}; {stdout}");
     stdout
 }
@@ -126,23 +97,7 @@ fn bench_conn_counts_failures_when_nothing_listens() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut child = KillOnDrop(child);
-    let deadline = Instant::now() + STEP;
-    while child.0.try_wait().unwrap().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "hermod bench did not finish in time"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let mut stdout = String::new();
-    child
-        .0
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
+    let (_, stdout) = exit_and_stdout(&mut KillOnDrop(child));
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(summary["established"], 0, "{summary}");
     assert_eq!(summary["failed"], 3, "{summary}");

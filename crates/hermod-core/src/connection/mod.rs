@@ -451,18 +451,22 @@ impl Connection {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
             Phase::AwaitingConnect => Some(self.opened_at + self.broker.config().connect_timeout),
-            Phase::Active => match self.paused_since {
-                Some(since) if !self.congested_on.is_empty() => Some(since + MAX_PAUSE),
-                _ => self.keep_alive_deadline(),
-            },
+            Phase::Active => self.pause_deadline().or_else(|| self.keep_alive_deadline()),
             Phase::Closed => None,
         }
+    }
+
+    /// When the current backpressure pause runs out, while one lasts.
+    fn pause_deadline(&self) -> Option<Instant> {
+        self.paused_since
+            .filter(|_| !self.congested_on.is_empty())
+            .map(|since| since + MAX_PAUSE)
     }
 
     /// 1.5 × the keep alive after the last packet (MQTT-3.1.2-22); none while paused by
     /// backpressure.
     fn keep_alive_deadline(&self) -> Option<Instant> {
-        if self.paused_since.is_some() && !self.congested_on.is_empty() {
+        if self.pause_deadline().is_some() {
             return None;
         }
         self.keep_alive

@@ -11,11 +11,11 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{ArgAction, Args, Subcommand};
+use clap::{Args, Subcommand};
 use hermod_bench::{ClientOptions, ConnOptions, ConnReport, Pace, PubOptions, SubOptions};
 use hermod_codec::QoS;
 
-use crate::pubsub::args::VersionArg;
+use crate::pubsub::args::BrokerArgs;
 
 mod scenario;
 
@@ -43,18 +43,9 @@ pub(crate) enum BenchCommand {
 /// Options every `bench` command takes: where to connect, how, and the output.
 #[derive(Debug, Args)]
 pub(crate) struct CommonArgs {
-    /// Print help (`-h` is the host, as in `hermod pub`).
-    #[arg(long, action = ArgAction::Help)]
-    pub(crate) help: Option<bool>,
-    /// Broker host name or address.
-    #[arg(short = 'h', long, default_value = "127.0.0.1")]
-    pub(crate) host: String,
-    /// Broker port.
-    #[arg(short, long, default_value_t = 1883)]
-    pub(crate) port: u16,
-    /// MQTT protocol version.
-    #[arg(short = 'V', long, value_enum, default_value = "mqttv311")]
-    pub(crate) protocol_version: VersionArg,
+    /// Broker address and protocol version.
+    #[command(flatten)]
+    pub(crate) broker: BrokerArgs,
     /// Number of clients (default 100; for `scenario`, see its help).
     #[arg(short = 'c', long)]
     pub(crate) count: Option<u32>,
@@ -98,8 +89,8 @@ impl CommonArgs {
     /// The library's client options.
     fn client(&self, command: &str) -> ClientOptions {
         ClientOptions {
-            address: format!("{}:{}", self.host, self.port),
-            version: self.protocol_version.protocol(),
+            address: self.broker.address(),
+            version: self.broker.protocol_version.protocol(),
             client_id_prefix: self.id_prefix(command),
             keep_alive: self.keepalive,
             connect_timeout: Duration::from_secs(self.connect_timeout),
@@ -197,10 +188,10 @@ pub(crate) fn bench(command: &BenchCommand) -> anyhow::Result<()> {
 async fn conn(args: &ConnArgs) -> anyhow::Result<()> {
     let common = &args.common;
     let options = ConnOptions {
-        address: format!("{}:{}", common.host, common.port),
+        address: common.broker.address(),
         connections: common.count_or(DEFAULT_CLIENTS),
         rate: args.rate,
-        version: common.protocol_version.protocol(),
+        version: common.broker.protocol_version.protocol(),
         hold: seconds(args.duration, "--duration")?,
         client_id_prefix: common.id_prefix("conn"),
         keep_alive: common.keepalive,
@@ -393,6 +384,7 @@ pub(crate) fn summary_text(report: &ConnReport) -> String {
 mod tests {
     use super::*;
     use crate::cli::{Cli, Command};
+    use crate::pubsub::args::VersionArg;
     use clap::Parser as _;
 
     #[test]
@@ -419,11 +411,11 @@ mod tests {
         let Some(Command::Bench(BenchCommand::Conn(args))) = cli.command else {
             panic!("expected bench conn");
         };
-        assert_eq!(args.common.host, "broker");
-        assert_eq!(args.common.port, 1884);
+        assert_eq!(args.common.broker.host, "broker");
+        assert_eq!(args.common.broker.port, 1884);
         assert_eq!(args.common.count, Some(7));
         assert_eq!(args.rate, 3);
-        assert_eq!(args.common.protocol_version, VersionArg::Mqttv5);
+        assert_eq!(args.common.broker.protocol_version, VersionArg::Mqttv5);
         assert!((args.duration - 1.5).abs() < f64::EPSILON);
         assert!(args.common.json);
     }

@@ -182,10 +182,10 @@ struct IdleReport {
 async fn idle(args: &ScenarioArgs) -> anyhow::Result<()> {
     let common = &args.common;
     let options = ConnOptions {
-        address: format!("{}:{}", common.host, common.port),
+        address: common.broker.address(),
         connections: common.count_or(1000),
         rate: args.conn_rate,
-        version: common.protocol_version.protocol(),
+        version: common.broker.protocol_version.protocol(),
         hold: seconds(args.duration, "--duration")?,
         client_id_prefix: common.id_prefix("idle"),
         keep_alive: common.keepalive,

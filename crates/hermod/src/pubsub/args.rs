@@ -28,9 +28,10 @@ impl VersionArg {
     }
 }
 
-/// Options shared by `pub` and `sub`: where to connect and the CONNECT packet.
+/// Where to connect, for `pub`, `sub` and `bench`. `-h` is the host, as in mosquitto_pub, so
+/// help is `--help` only.
 #[derive(Debug, Args)]
-pub(crate) struct ConnectArgs {
+pub(crate) struct BrokerArgs {
     /// Print help (`-h` is the host, as in mosquitto_pub).
     #[arg(long, action = ArgAction::Help)]
     pub(crate) help: Option<bool>,
@@ -43,6 +44,21 @@ pub(crate) struct ConnectArgs {
     /// MQTT protocol version.
     #[arg(short = 'V', long, value_enum, default_value = "mqttv311")]
     pub(crate) protocol_version: VersionArg,
+}
+
+impl BrokerArgs {
+    /// `host:port`.
+    pub(crate) fn address(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// Options shared by `pub` and `sub`: where to connect and the CONNECT packet.
+#[derive(Debug, Args)]
+pub(crate) struct ConnectArgs {
+    /// Broker address and protocol version.
+    #[command(flatten)]
+    pub(crate) broker: BrokerArgs,
     /// Client identifier; default "hermod-pub-PID" or "hermod-sub-PID".
     #[arg(short, long)]
     pub(crate) id: Option<String>,

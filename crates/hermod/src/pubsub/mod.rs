@@ -72,7 +72,7 @@ fn connect_packet(
     role: &str,
     users: Vec<UserProperty>,
 ) -> anyhow::Result<Connect> {
-    let version = args.protocol_version.protocol();
+    let version = args.broker.protocol_version.protocol();
     let id = match &args.id {
         Some(id) => id.clone(),
         None => format!("hermod-{role}-{}", std::process::id()),
@@ -113,7 +113,7 @@ fn connect_packet(
 
 /// Connects as the shared options say; the error names the reason of a refusal.
 async fn connect(args: &ConnectArgs, packet: Connect) -> anyhow::Result<Client> {
-    let address = format!("{}:{}", args.host, args.port);
+    let address = args.broker.address();
     let timeout = Duration::from_secs(args.connect_timeout.max(1));
     let (client, connack) = Client::connect(&address, packet, timeout).await?;
     if args.debug {
@@ -127,7 +127,7 @@ async fn connect(args: &ConnectArgs, packet: Connect) -> anyhow::Result<Client> 
 
 /// `hermod pub`: connect, publish each message, disconnect.
 async fn run_pub(args: &PubArgs) -> anyhow::Result<()> {
-    let version = args.connect.protocol_version.protocol();
+    let version = args.connect.broker.protocol_version.protocol();
     if args.properties.any() && !version.is_v5() {
         bail!("MQTT 5.0 properties need -V mqttv5");
     }

@@ -2,7 +2,9 @@
 //! thread, on 127.0.0.1:0, stopped when dropped.
 #![allow(dead_code)]
 
+use std::io::Read as _;
 use std::net::SocketAddr;
+use std::process::{Child, ExitStatus};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -67,4 +69,35 @@ impl Drop for TestBroker {
             let _ = thread.join();
         }
     }
+}
+
+/// A child process, killed (by its own handle) when dropped.
+pub(crate) struct KillOnDrop(pub(crate) Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits up to [`STEP`] for `child` to exit; returns its status and standard output (piped;
+/// the tools' outputs are small enough not to fill the pipe first).
+pub(crate) fn exit_and_stdout(child: &mut KillOnDrop) -> (ExitStatus, String) {
+    let deadline = std::time::Instant::now() + STEP;
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("the child can be waited for") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child did not finish in time"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    if let Some(mut out) = child.0.stdout.take() {
+        out.read_to_string(&mut stdout).expect("readable output");
+    }
+    (status, stdout)
 }
