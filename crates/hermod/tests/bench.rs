@@ -167,7 +167,9 @@ fn bench_sub_sees_every_message_of_two_publishers_in_order() {
     let published: serde_json::Value = serde_json::from_str(published.trim()).unwrap();
     assert_eq!(published["failed"], 0, "{published}");
     let sent = published["sent"].as_u64().unwrap();
-    assert!(sent >= 100, "{published}");
+    // 2 x 100 msg/s for 1 s: one message per publisher at the start, then one per period; the
+    // schedule never releases more (a slow machine may send fewer).
+    assert!((100..=202).contains(&sent), "{published}");
     assert_eq!(published["acked"], sent, "{published}");
 
     let received = finish(sub);

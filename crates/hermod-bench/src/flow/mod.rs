@@ -7,7 +7,7 @@
 //! acknowledgements with one write. For QoS 1 and 2 a publisher keeps at most `max_inflight`
 //! messages unacknowledged (the broker acknowledges in order, so packet ids cycle safely).
 //!
-//! - [`publisher`]: the publishers, [`run_pub`].
+//! - [`publisher`]: the publishers, [`run_pub`], paced by [`metronome`] at a fixed rate.
 //! - [`subscriber`]: the subscribers, [`run_sub`].
 
 use std::net::IpAddr;
@@ -21,6 +21,7 @@ use crate::BenchError;
 use crate::endpoint::Endpoint;
 use crate::wire::Wire;
 
+mod metronome;
 pub mod publisher;
 pub mod subscriber;
 

@@ -8,9 +8,11 @@ use std::time::Duration;
 use bytes::BytesMut;
 use hermod_codec::{Packet, PacketId, PubRel, Publish, QoS, TopicName};
 use serde::Serialize;
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::metronome::Metronome;
 use super::{ClientOptions, Counters, note_failure, per_second, sleep_until_or_never};
 use crate::BenchError;
 use crate::payload::{self, Header};
@@ -113,11 +115,24 @@ pub async fn run_pub(
     let counters = Arc::new(Counters::default());
     let options = Arc::new(options);
     let started = Instant::now();
+    // Fixed-rate publishers follow one common schedule with sub-millisecond spacing.
+    let metronome = match options.pace {
+        Pace::Fixed(rate) => Some(Metronome::start(
+            options.publishers,
+            rate * f64::from(options.publishers),
+            started.into_std(),
+            (started + options.duration).into_std(),
+        )?),
+        Pace::Max => None,
+    };
+    let ticks = metronome.as_ref().map(Metronome::ticks);
     let mut tasks = JoinSet::new();
     for (index, wire, client_id) in connected {
         let (options, counters) = (Arc::clone(&options), Arc::clone(&counters));
+        let ticks = ticks.clone();
         tasks.spawn(async move {
-            publish_one(wire, &client_id, &options, index, started, &counters).await
+            let tick = ticks.as_deref().and_then(|ticks| ticks.get(index as usize));
+            publish_one(wire, &client_id, &options, index, started, tick, &counters).await
         });
     }
     let second = Duration::from_secs(1);
@@ -217,15 +232,16 @@ impl Publisher<'_> {
     }
 }
 
-/// One publisher: publish what is due (fixed pace) or what the window and socket take (closed
-/// loop), every batch in one write; then wait (up to the connect timeout) for the last
-/// acknowledgements and disconnect.
+/// One publisher: publish what is due (fixed pace, woken by its metronome `tick`) or what
+/// the window and socket take (closed loop), every batch in one write; then wait (up to the
+/// connect timeout) for the last acknowledgements and disconnect.
 async fn publish_one(
     mut wire: Wire,
     client_id: &str,
     options: &PubOptions,
     index: u32,
     started: Instant,
+    tick: Option<&Notify>,
     counters: &Counters,
 ) -> Result<(), BenchError> {
     let mut publisher = Publisher {
@@ -242,12 +258,14 @@ async fn publish_one(
         Pace::Fixed(rate) => Some(rate),
         Pace::Max => None,
     };
-    let period = Duration::from_secs_f64((1.0 / rate.unwrap_or(1000.0)).max(0.001));
-    // Publishers take turns across the period rather than all sending at the same instant,
-    // so a fixed-rate run offers an even load instead of bursts of one message each.
-    let first = started + period.mul_f64(f64::from(index) / f64::from(options.publishers.max(1)));
-    let mut tick = tokio::time::interval_at(first, period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // Publishers take turns across the period (the metronome's schedule) rather than all
+    // sending at the same instant, so a fixed-rate run offers an even load.
+    let first = rate.map_or(started, |rate| {
+        started
+            + Duration::from_secs_f64(
+                f64::from(index) / (rate * f64::from(options.publishers.max(1))),
+            )
+    });
     let ping_every = options.client.ping_every();
     let mut next_ping = ping_every.map(|every| started + every);
     let mut sending = true;
@@ -281,10 +299,11 @@ async fn publish_one(
         tokio::select! {
             biased;
             read = wire.fill() => read?,
-            now = tick.tick(), if sending && rate.is_some() => {
-                let elapsed = now.duration_since(first).as_secs_f64();
-                // Messages due by now: the first at the start, then one per period.
-                let due = (elapsed * rate.unwrap_or(0.0)) as u64 + 1;
+            () = wait_for(tick), if sending && rate.is_some() => {
+                let elapsed = Instant::now().saturating_duration_since(first).as_secs_f64();
+                // Messages due by now: the first at the start, then one per period (with a
+                // hundredth of a period's tolerance for the rounding of the two clocks).
+                let due = (elapsed * rate.unwrap_or(0.0) + 0.01) as u64 + 1;
                 let batch = due.saturating_sub(publisher.sequence).min(publisher.room());
                 publisher.queue(&mut wire, batch)?;
                 counters.messages.fetch_add(batch, Ordering::Relaxed);
@@ -299,5 +318,13 @@ async fn publish_one(
             // and other tasks run between batches).
             () = tokio::task::yield_now(), if keep_going => {}
         }
+    }
+}
+
+/// Waits for the metronome's next signal, or forever without one.
+async fn wait_for(tick: Option<&Notify>) {
+    match tick {
+        Some(tick) => tick.notified().await,
+        None => std::future::pending().await,
     }
 }
