@@ -38,12 +38,12 @@ use crate::cli::{Cli, Command, ConfigCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match &cli.command {
+    let result = match cli.command {
         None => serve::serve(&cli.serve),
-        Some(Command::Serve(args)) => serve::serve(args),
-        Some(Command::Config(ConfigCommand::Check(args))) => config_check::check(args),
-        Some(Command::Pub(args)) => pubsub::publish(args),
-        Some(Command::Sub(args)) => pubsub::subscribe(args),
+        Some(Command::Serve(args)) => serve::serve(&args),
+        Some(Command::Config(ConfigCommand::Check(args))) => config_check::check(&args),
+        Some(Command::Pub(args)) => pubsub::publish(&args),
+        Some(Command::Sub(args)) => pubsub::subscribe(&args),
         Some(Command::Bench(command)) => bench::bench(command),
     };
     match result {

@@ -171,17 +171,34 @@ pub(crate) struct SubArgs {
 const DEFAULT_CLIENTS: u32 = 100;
 
 /// Runs `hermod bench ...`.
-pub(crate) fn bench(command: &BenchCommand) -> anyhow::Result<()> {
+///
+/// The whole run is a task on the runtime's workers, not the future of `block_on`: that runs
+/// on the main thread, which would then take turns with the worker thread on the core the
+/// tool is pinned to (each of its wakes a context switch, and a busy pair of threads on one
+/// core waits for each other's time slices: milliseconds added to measured latencies).
+pub(crate) fn bench(command: BenchCommand) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    match command {
-        BenchCommand::Conn(args) => runtime.block_on(conn(args)),
-        BenchCommand::Pub(args) => runtime.block_on(publish(args)),
-        BenchCommand::Sub(args) => runtime.block_on(subscribe(args)),
-        BenchCommand::Scenario(args) => runtime.block_on(scenario::run(args)),
-    }
+    let run = async move {
+        match command {
+            BenchCommand::Conn(args) => conn(&args).await,
+            BenchCommand::Pub(args) => publish(&args).await,
+            BenchCommand::Sub(args) => subscribe(&args).await,
+            BenchCommand::Scenario(args) => scenario::run(&args).await,
+        }
+    };
+    runtime.block_on(async { runtime_task(run).await })
+}
+
+/// Runs `run` as a task and returns its result.
+async fn runtime_task(
+    run: impl Future<Output = anyhow::Result<()>> + Send + 'static,
+) -> anyhow::Result<()> {
+    tokio::spawn(run)
+        .await
+        .context("the benchmark task panicked")?
 }
 
 /// `hermod bench conn`.
