@@ -138,19 +138,29 @@ def free_port():
 
 
 class RssSampler(threading.Thread):
-    """Samples a process's VmRSS every 100 ms; keeps the largest value."""
+    """Samples a process's VmRSS and CPU seconds every 50 ms; keeps the largest RSS and the
+    CPU samples as (monotonic time, CPU seconds)."""
 
     def __init__(self, pid):
         super().__init__(daemon=True)
         self.pid, self.peak_kb, self.stop = pid, 0, threading.Event()
+        self.cpu_samples = []
 
     def run(self):
         while not self.stop.is_set():
             try:
                 self.peak_kb = max(self.peak_kb, status_kb(self.pid, "VmRSS"))
+                self.cpu_samples.append((time.monotonic(), cpu_seconds(self.pid)))
             except OSError:
                 return
-            self.stop.wait(0.1)
+            self.stop.wait(0.05)
+
+    def cpu_at(self, moment):
+        """CPU seconds at the first sample taken at or after `moment` (the last one if none)."""
+        later = [cpu for at, cpu in self.cpu_samples if at >= moment]
+        if later:
+            return later[0]
+        return self.cpu_samples[-1][1] if self.cpu_samples else None
 
 
 def run_one(broker, scenario, args, kind, round_index, source, timeout):
@@ -185,7 +195,19 @@ def run_one(broker, scenario, args, kind, round_index, source, timeout):
                 process.kill()
                 process.wait()
         shutil.rmtree(workdir, ignore_errors=True)
+    # The connection scenario's connect phase (until the last CONNACK) alone: the broker's
+    # CPU then, without the hold and the teardown that follow (50 ms sampling resolution).
+    connect_cpu = None
+    try:
+        connections = json.loads(done.stdout.strip().splitlines()[-1])
+        if kind == "conn" and connections.get("connect_rate"):
+            phase = connections["established"] / connections["connect_rate"]
+            at = sampler.cpu_at(started + phase)
+            connect_cpu = at - cpu_before if at is not None else None
+    except (ValueError, IndexError, KeyError, TypeError):
+        pass
     record = {
+        "connect_phase_cpu_s": connect_cpu,
         "round": round_index, "broker": broker, "scenario": scenario, "kind": kind,
         "tool_exit": done.returncode, "wall_s": wall, "broker_alive": alive,
         "broker_cpu_s": cpu, "peak_rss_kb": peak_kb, "baseline_rss_kb": baseline_kb,
@@ -222,6 +244,8 @@ def derive(record):
         record["connect_rate"] = connections.get("connect_rate")
         record["connack_p99_us"] = connections.get("connack_latency", {}).get("p99_us")
         record["tool_cpu_share"] = report.get("tool_cpu_share")
+        if record.get("connect_phase_cpu_s") is not None and established:
+            record["cpu_us_per_conn"] = record["connect_phase_cpu_s"] * 1e6 / established
         if record["kind"] == "idle" and established:
             grown = max(record["sampled_peak_rss_kb"] - record["baseline_rss_kb"], 0)
             record["kb_per_connection"] = grown / established
@@ -251,8 +275,9 @@ def summarize(records, brokers, names):
              "broker CPU µs/msg | peak RSS MB | tool CPU |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     ratios = ["| scenario | Hermod/Mosquitto | Hermod/rumqttd |", "|---|---:|---:|"]
-    conn_lines = ["| scenario | broker | established | conn/s | CONNACK p99 µs | KB per idle conn | "
-                  "peak RSS MB |", "|---|---|---:|---:|---:|---:|---:|"]
+    conn_lines = ["| scenario | broker | established | conn/s | CONNACK p99 µs | "
+                  "broker CPU µs/conn | KB per idle conn | peak RSS MB | tool CPU |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name in names:
         per_broker = {}
         for broker in brokers:
@@ -276,7 +301,9 @@ def summarize(records, brokers, names):
                 conn_lines.append(
                     f"| {name} | {broker} | {fmt(median(runs, 'established'))} | "
                     f"{fmt(median(runs, 'connect_rate'))} | {fmt(median(runs, 'connack_p99_us'))} | "
-                    f"{fmt(median(runs, 'kb_per_connection'), 2)} | {fmt(rss_mb, 1)} |")
+                    f"{fmt(median(runs, 'cpu_us_per_conn'), 1)} | "
+                    f"{fmt(median(runs, 'kb_per_connection'), 2)} | {fmt(rss_mb, 1)} | "
+                    f"{fmt((median(runs, 'tool_cpu_share') or 0) * 100, 0, ' %')} |")
         key = "msgs_per_s" if any(r["kind"] == "flow" for rs in per_broker.values() for r in rs) \
             else "connect_rate"
         hermod = median(per_broker.get("hermod", []), key)

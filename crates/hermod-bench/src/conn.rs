@@ -16,6 +16,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::BenchError;
+use crate::cpu;
 use crate::endpoint::Endpoint;
 use crate::latency::{self, LatencySummary};
 use crate::wire::Wire;
@@ -58,6 +59,13 @@ pub struct ConnReport {
     pub connect_rate: f64,
     /// CONNACK latency in microseconds.
     pub connack_latency: LatencySummary,
+    /// CPU seconds this tool used in the connect phase (until every connection was
+    /// established or failed); absent where `/proc` is not available.
+    pub tool_cpu_s: Option<f64>,
+    /// `tool_cpu_s` as a share of one core over the connect phase: near 1, the tool's core
+    /// (which on loopback also runs the kernel's work for both ends of each TCP handshake)
+    /// limits the rate, not the broker.
+    pub tool_cpu_share: Option<f64>,
     /// The first error seen, if any.
     pub first_error: Option<String>,
 }
@@ -87,6 +95,7 @@ pub async fn run_conn(
         .await?,
     );
     let mut histogram = latency::new_histogram()?;
+    let cpu_before = cpu::process_cpu_time();
     let started = Instant::now();
     let mut report = ConnReport {
         connections: options.connections,
@@ -125,14 +134,11 @@ pub async fn run_conn(
         tokio::select! {
             _ = tokio::time::sleep_until(next_open), if open_more => {}
             event = received.recv() => match event {
-                Some(Event::Established(took)) => {
-                    report.established += 1;
-                    last_connack = Instant::now();
-                    latency::record(&mut histogram, duration_us(took));
-                }
-                Some(Event::Failed(error)) => {
-                    report.failed += 1;
-                    report.first_error.get_or_insert_with(|| error.to_string());
+                Some(event) => {
+                    if let Some(at) = count(&mut report, &mut histogram, event) {
+                        last_connack = at;
+                    }
+                    note_connect_phase_cpu(&mut report, cpu_before, started);
                 }
                 // Not reached: this function holds a sender until the loop ends.
                 None => break,
@@ -155,20 +161,49 @@ pub async fn run_conn(
     // Events sent just before a task ended may still be queued.
     drop(events);
     while let Some(event) = received.recv().await {
-        match event {
-            Event::Established(took) => {
-                report.established += 1;
-                last_connack = Instant::now();
-                latency::record(&mut histogram, duration_us(took));
-            }
-            Event::Failed(error) => {
-                report.failed += 1;
-                report.first_error.get_or_insert_with(|| error.to_string());
-            }
+        if let Some(at) = count(&mut report, &mut histogram, event) {
+            last_connack = at;
         }
+        note_connect_phase_cpu(&mut report, cpu_before, started);
     }
     fill(&mut report, &histogram, started, last_connack);
     Ok(report)
+}
+
+/// Counts one connection's outcome; returns when it was established, if it was.
+fn count(
+    report: &mut ConnReport,
+    histogram: &mut hdrhistogram::Histogram<u64>,
+    event: Event,
+) -> Option<Instant> {
+    match event {
+        Event::Established(took) => {
+            report.established += 1;
+            latency::record(histogram, duration_us(took));
+            Some(Instant::now())
+        }
+        Event::Failed(error) => {
+            report.failed += 1;
+            report.first_error.get_or_insert_with(|| error.to_string());
+            None
+        }
+    }
+}
+
+/// Once every connection has been established or has failed, records the tool's CPU time
+/// of the connect phase.
+fn note_connect_phase_cpu(report: &mut ConnReport, cpu_before: Option<Duration>, started: Instant) {
+    if report.established + report.failed < u64::from(report.connections)
+        || report.tool_cpu_s.is_some()
+    {
+        return;
+    }
+    let used = cpu_before
+        .zip(cpu::process_cpu_time())
+        .map(|(before, now)| now.saturating_sub(before).as_secs_f64());
+    let phase = started.elapsed().as_secs_f64().max(1e-9);
+    report.tool_cpu_s = used;
+    report.tool_cpu_share = used.map(|used| used / phase);
 }
 
 /// Updates the derived fields of `report`.

@@ -66,6 +66,9 @@ fn bench_conn_establishes_every_connection_v311_and_v5() {
         assert_eq!(summary["established"], 5, "{summary}");
         assert_eq!(summary["failed"], 0, "{summary}");
         assert_eq!(summary["connack_latency"]["count"], 5, "{summary}");
+        // The tool's own CPU over the connect phase (read from /proc on Linux).
+        assert!(summary["tool_cpu_s"].as_f64().is_some(), "{summary}");
+        assert!(summary["tool_cpu_share"].as_f64().is_some(), "{summary}");
         let p50 = summary["connack_latency"]["p50_us"].as_u64().unwrap();
         let max = summary["connack_latency"]["max_us"].as_u64().unwrap();
         assert!(p50 > 0 && p50 <= max, "{summary}");
