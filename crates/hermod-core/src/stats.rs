@@ -19,12 +19,22 @@ pub struct Stats {
     pub connections: AtomicU64,
     /// Protocol violations that closed a connection.
     pub protocol_violations: AtomicU64,
+    /// Connections set aside while idle (a gauge kept by the server: no task and no
+    /// per-socket registration of the runtime until they have something to do).
+    pub parked_connections: AtomicU64,
 }
 
 impl Stats {
     /// Adds one to a counter.
     pub fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Subtracts one from a gauge (saturating at 0).
+    pub fn drop_one(gauge: &AtomicU64) {
+        let _ = gauge.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |value| {
+            value.checked_sub(1)
+        });
     }
 
     /// Reads a counter.

@@ -14,6 +14,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
+use crate::parking::{Idle, Lot};
+use crate::server::ConnectionSlot;
+
 /// Read buffer size for ordinary reads; idle connections hold none.
 const READ_BUFFER: usize = 4 * 1024;
 /// The most a busy connection reads at once: a read that fills its buffer doubles the next
@@ -47,17 +50,22 @@ struct Wake {
 /// per-iteration timer: a single timer is moved only when the engine's deadline comes
 /// earlier than where it is set; a later deadline is found when it fires. This keeps the
 /// task small (it is most of an idle connection's memory) and the loop cheap.
-pub async fn drive(
+///
+/// `decoder` is [`new_decoder`]'s for a new connection, or the one it was parked with (it
+/// knows the protocol version); `slot` is its place in the server's connection count. With a
+/// parking `lot`, a connection that has read and written nothing for the lot's quiet period
+/// and has nothing in progress ([`Connection::is_idle`], no bytes buffered) is parked: the
+/// task ends, and the lot starts a new one when the connection has something to do.
+pub(crate) async fn drive(
     stream: TcpStream,
     mut connection: Box<Connection>,
+    decoder: Decoder,
+    slot: ConnectionSlot,
     shutdown: CancellationToken,
+    lot: Option<Lot>,
 ) {
-    let mut stream = stream;
-    if let Err(error) = stream.set_nodelay(true) {
-        tracing::debug!(%error, "TCP_NODELAY not set");
-    }
-    let mut decoder = Decoder::new(Role::Server);
-    decoder.set_max_packet_size(connection.max_packet_size());
+    let (mut stream, mut decoder, mut slot) = (stream, decoder, slot);
+    let park_after = lot.as_ref().map(Lot::park_after);
     // Both buffers stay unallocated while the connection is idle: the read buffer is taken
     // only when the socket is readable and released once every packet in it was handled.
     let mut read_buf = BytesMut::new();
@@ -72,6 +80,8 @@ pub async fn drive(
     tokio::pin!(timer);
     // Where the timer is set, if it is armed.
     let mut timer_at: Option<Instant> = None;
+    // When the connection last read or wrote anything (for parking).
+    let mut last_active = Instant::now();
     loop {
         let mut polled = false;
         let wake = std::future::poll_fn(|cx| {
@@ -94,7 +104,14 @@ pub async fn drive(
                     && stream.poll_read_ready(cx).is_ready(),
                 ..Wake::default()
             };
-            if let Some(deadline) = connection.poll_timeout()
+            let park_at = park_after
+                .filter(|_| connection.is_idle())
+                .map(|after| last_active + after);
+            let deadline = match (connection.poll_timeout(), park_at) {
+                (Some(engine), Some(park)) => Some(engine.min(park)),
+                (engine, park) => engine.or(park),
+            };
+            if let Some(deadline) = deadline
                 && timer_at.is_none_or(|at| deadline < at)
             {
                 timer.as_mut().reset(deadline.into());
@@ -138,9 +155,8 @@ pub async fn drive(
             }
             connection.handle_timeout(Instant::now());
         }
-        if connection.poll_transmit(Instant::now(), &mut write_buf)
-            && !write_all(&mut stream, &write_buf).await
-        {
+        let did_write = connection.poll_transmit(Instant::now(), &mut write_buf);
+        if did_write && !write_all(&mut stream, &write_buf).await {
             connection.handle_close(Instant::now());
         }
         if write_buf.capacity() > READ_BUFFER {
@@ -162,8 +178,44 @@ pub async fn drive(
             // still queued keep only their own slices alive).
             read_buf = BytesMut::new();
         }
+        let now = Instant::now();
+        if did_read || did_write {
+            last_active = now;
+        } else if let Some(lot) = &lot
+            && now >= last_active + lot.park_after()
+            && read_buf.is_empty()
+            && !left_by_pause
+            && connection.is_idle()
+            && !shutdown.is_cancelled()
+        {
+            let idle = Idle {
+                stream,
+                connection,
+                decoder,
+                slot,
+            };
+            match lot.park(idle) {
+                // The lot starts a new task when the connection has something to do.
+                Ok(()) => return,
+                // Not parked now (a wake came meanwhile, or shutdown): go on driving it.
+                Err(idle) => {
+                    (stream, connection, decoder, slot) =
+                        (idle.stream, idle.connection, idle.decoder, idle.slot);
+                    last_active = now;
+                }
+            }
+        }
     }
     let _ = stream.shutdown().await;
+    // The connection's place in the count is given back here (or by a panic's unwinding).
+    drop(slot);
+}
+
+/// The decoder of a new connection.
+pub fn new_decoder(connection: &Connection) -> Decoder {
+    let mut decoder = Decoder::new(Role::Server);
+    decoder.set_max_packet_size(connection.max_packet_size());
+    decoder
 }
 
 /// Writes all of `buf`: first without waiting (most writes complete at once, and then no
@@ -178,8 +230,10 @@ async fn write_all(stream: &mut TcpStream, buf: &[u8]) -> bool {
     let Some(rest) = buf.get(written..).filter(|rest| !rest.is_empty()) else {
         return true;
     };
+    // Boxed: this slow path is rare, and its timer would otherwise take room in every
+    // connection's task.
     matches!(
-        tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(rest)).await,
+        Box::pin(tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(rest))).await,
         Ok(Ok(()))
     )
 }
@@ -277,23 +331,5 @@ mod tests {
         assert_eq!(next_read_size(16 * 1024, 100, 16 * 1024), 8 * 1024);
         assert_eq!(next_read_size(READ_BUFFER, 10, READ_BUFFER), READ_BUFFER);
         assert_eq!(next_read_size(16 * 1024, 8 * 1024, 16 * 1024), 16 * 1024);
-    }
-
-    /// Every connection, idle or not, holds one of these futures: its size is memory per
-    /// connection (see docs/performance.md).
-    #[tokio::test]
-    async fn the_connection_task_stays_small() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (stream, peer) = listener.accept().await.unwrap();
-        let broker = hermod_core::Broker::new(hermod_core::BrokerConfig::default());
-        let connection = Box::new(broker.accept(Instant::now(), peer.to_string()));
-        let future = drive(stream, connection, CancellationToken::new());
-        let size = std::mem::size_of_val(&future);
-        eprintln!("drive future: {size} bytes");
-        assert!(size <= 640, "the drive future grew to {size} bytes");
-        drop(client);
     }
 }

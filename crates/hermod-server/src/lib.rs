@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod driver;
+mod parking;
 pub mod server;
 
 pub use server::{Server, ServerConfig, ServerError};

@@ -10,6 +10,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::parking::Lot;
+
 /// Settings of the network edge.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -19,6 +21,11 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// How long shutdown waits for connections to close. Default: 5 s.
     pub shutdown_grace: Duration,
+    /// How long a connection must have had nothing to do before it is parked: its task ends
+    /// and its socket waits in the parking lot's epoll set (see `crate::parking`), which
+    /// saves about half of an idle connection's memory; resuming it costs a few system
+    /// calls. `None`: never. Default: 1 s.
+    pub park_idle_after: Option<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -27,6 +34,7 @@ impl Default for ServerConfig {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 1883))],
             max_connections: 100_000,
             shutdown_grace: Duration::from_secs(5),
+            park_idle_after: Some(Duration::from_secs(1)),
         }
     }
 }
@@ -91,16 +99,29 @@ impl Server {
         // finds the shutdown and closes (woken earlier, it would find nothing to do and spin on
         // the cancelled token).
         let close_connections = CancellationToken::new();
-        for listener in self.listeners {
-            tracker.spawn(accept_loop(
-                listener,
+        let lot = self.config.park_idle_after.and_then(|after| {
+            Lot::start(
                 self.broker.clone(),
-                self.config.max_connections,
-                Arc::clone(&connections),
-                tracker.clone(),
-                shutdown.clone(),
+                &tracker,
                 close_connections.clone(),
-            ));
+                after,
+            )
+            .inspect_err(|error| {
+                tracing::warn!(%error, "cannot start the parking lot: idle connections keep their tasks");
+            })
+            .ok()
+        });
+        for listener in self.listeners {
+            let acceptor = Acceptor {
+                broker: self.broker.clone(),
+                max_connections: self.config.max_connections,
+                connections: Arc::clone(&connections),
+                tracker: tracker.clone(),
+                shutdown: shutdown.clone(),
+                close_connections: close_connections.clone(),
+                lot: lot.clone(),
+            };
+            tracker.spawn(acceptor.run(listener));
         }
         tracker.spawn(timer_loop(self.broker.clone(), shutdown.clone()));
         shutdown.cancelled().await;
@@ -133,50 +154,73 @@ fn bind_listener(address: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::from_std(socket.into())
 }
 
-async fn accept_loop(
-    listener: TcpListener,
+/// What one listener's accept loop shares with the rest of the server.
+struct Acceptor {
     broker: Broker,
     max_connections: usize,
+    /// Connections open on every listener.
     connections: Arc<AtomicUsize>,
     tracker: TaskTracker,
+    /// Stops accepting.
     shutdown: CancellationToken,
+    /// Tells connections the broker is shutting down.
     close_connections: CancellationToken,
-) {
-    loop {
-        let accepted = tokio::select! {
-            () = shutdown.cancelled() => return,
-            accepted = listener.accept() => accepted,
-        };
-        let (stream, peer) = match accepted {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                tracing::warn!(%error, "accept failed");
-                // Out of file descriptors and similar: back off briefly instead of spinning.
-                tokio::time::sleep(Duration::from_millis(50)).await;
+    lot: Option<Lot>,
+}
+
+impl Acceptor {
+    async fn run(self, listener: TcpListener) {
+        let Acceptor {
+            broker,
+            max_connections,
+            connections,
+            tracker,
+            shutdown,
+            close_connections,
+            lot,
+        } = self;
+        loop {
+            let accepted = tokio::select! {
+                () = shutdown.cancelled() => return,
+                accepted = listener.accept() => accepted,
+            };
+            let (stream, peer) = match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    // Out of file descriptors and similar: back off briefly instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            if connections.load(Ordering::Relaxed) >= max_connections {
+                tracing::warn!(%peer, max_connections, "connection limit reached: refusing");
+                drop(stream);
                 continue;
             }
-        };
-        if connections.load(Ordering::Relaxed) >= max_connections {
-            tracing::warn!(%peer, max_connections, "connection limit reached: refusing");
-            drop(stream);
-            continue;
+            let slot = ConnectionSlot::take(&connections);
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "TCP_NODELAY not set");
+            }
+            let connection = broker.accept(Instant::now(), peer.to_string());
+            // The engine is boxed: moved by value through the task's nested futures, its state
+            // would be laid out more than once in every connection's task.
+            let connection = Box::new(connection);
+            let decoder = crate::driver::new_decoder(&connection);
+            tracker.spawn(crate::driver::drive(
+                stream,
+                connection,
+                decoder,
+                slot,
+                close_connections.clone(),
+                lot.clone(),
+            ));
         }
-        let slot = ConnectionSlot::take(&connections);
-        let connection = broker.accept(Instant::now(), peer.to_string());
-        let close = close_connections.clone();
-        // The engine is boxed: moved by value through the task's nested futures, its state
-        // would be laid out more than once in every connection's task.
-        let connection = Box::new(connection);
-        tracker.spawn(async move {
-            // The slot is returned when the task ends, even by a panic.
-            let _slot = slot;
-            crate::driver::drive(stream, connection, close).await;
-        });
     }
 }
 
 /// One counted connection; dropping it frees the slot.
-struct ConnectionSlot(Arc<AtomicUsize>);
+pub(crate) struct ConnectionSlot(Arc<AtomicUsize>);
 
 impl ConnectionSlot {
     fn take(connections: &Arc<AtomicUsize>) -> ConnectionSlot {
@@ -202,5 +246,43 @@ async fn timer_loop(broker: Broker, shutdown: CancellationToken) {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep_until(next.into()) => broker.handle_timeout(Instant::now()),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests fail loudly on a broken fixture.
+mod tests {
+    use super::*;
+    use tokio::net::TcpStream;
+
+    /// Every connection that is not parked holds one of these futures in its task: its size
+    /// is memory per connection (see docs/performance.md). tokio lays a task out in steps of
+    /// 128 bytes with ~100 bytes of its own: up to ~660 bytes of future fit in 768.
+    #[tokio::test]
+    async fn the_connection_task_stays_small() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, peer) = listener.accept().await.unwrap();
+        let broker = Broker::new(hermod_core::BrokerConfig::default());
+        let connection = Box::new(broker.accept(Instant::now(), peer.to_string()));
+        let decoder = crate::driver::new_decoder(&connection);
+        let slot = ConnectionSlot::take(&Arc::new(AtomicUsize::new(0)));
+        let future = crate::driver::drive(
+            stream,
+            connection,
+            decoder,
+            slot,
+            CancellationToken::new(),
+            None,
+        );
+        let size = std::mem::size_of_val(&future);
+        eprintln!("connection task future: {size} bytes");
+        assert!(
+            size <= 640,
+            "the connection task's future grew to {size} bytes"
+        );
+        drop(client);
     }
 }

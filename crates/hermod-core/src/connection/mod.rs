@@ -301,6 +301,21 @@ impl Connection {
         !self.congested_on.is_empty() && self.pause_allowed
     }
 
+    /// Whether nothing is in progress that needs the driver: connected, not closing, not
+    /// paused by backpressure, nothing encoded and waiting to be sent, no queued deliveries
+    /// left for a later turn. The driver may then set the connection aside (park it) until
+    /// its socket is readable, the waker given to [`Connection::set_waker`] is woken, or
+    /// [`Connection::poll_timeout`] comes.
+    pub fn is_idle(&self) -> bool {
+        self.phase == Phase::Active
+            && self.close.is_none()
+            && self.congested_on.is_empty()
+            && self.paused_since.is_none()
+            && self.pause_allowed
+            && self.tx.is_empty()
+            && !self.more_to_send
+    }
+
     /// Registers the task waker to call when deliveries arrive for this connection's session
     /// (or it is taken over, or the broker shuts down). Call before sleeping, every time.
     /// Returns true if deliveries were queued since the queue was last drained: call

@@ -48,6 +48,9 @@ pub(crate) struct ServerSection {
     /// How long a shutdown waits for clients to close. Default: 5 s.
     #[serde(with = "humantime_serde")]
     pub(crate) shutdown_grace: Duration,
+    /// How long a connection must have been idle before it is parked (0: never). Default: 1 s.
+    #[serde(with = "humantime_serde")]
+    pub(crate) park_idle_after: Duration,
 }
 
 /// `[mqtt]`: protocol limits.
@@ -220,6 +223,7 @@ impl Config {
             listen: self.server.listen.clone(),
             max_connections: self.server.max_connections,
             shutdown_grace: self.server.shutdown_grace,
+            park_idle_after: Some(self.server.park_idle_after).filter(|after| !after.is_zero()),
         }
     }
 }
@@ -235,11 +239,13 @@ impl Default for ServerSection {
             listen,
             max_connections,
             shutdown_grace,
+            park_idle_after,
         } = ServerConfig::default();
         ServerSection {
             listen,
             max_connections,
             shutdown_grace,
+            park_idle_after: park_idle_after.unwrap_or(Duration::ZERO),
         }
     }
 }
