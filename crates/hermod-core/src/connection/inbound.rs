@@ -144,13 +144,19 @@ impl Connection {
             });
         }
         if publish.topic.is_empty() {
-            match self.inbound_aliases.get(&alias.get()) {
+            let known = self
+                .aliases
+                .as_ref()
+                .and_then(|aliases| aliases.inbound.get(&alias.get()));
+            match known {
                 Some(topic) => publish.topic = topic.clone(),
                 None => return Err(Violation::UnknownTopicAlias { alias: alias.get() }),
             }
         } else {
             // An owned copy: the map outlives the read buffer the topic was decoded from.
-            self.inbound_aliases
+            self.aliases
+                .get_or_insert_default()
+                .inbound
                 .insert(alias.get(), crate::message::detached_topic(&publish.topic));
         }
         Ok(())

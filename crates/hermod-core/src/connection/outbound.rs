@@ -185,7 +185,9 @@ impl Connection {
                 }
                 OutboundStage::AwaitingPubAck | OutboundStage::AwaitingPubRec => {
                     if budget == 0 {
-                        self.deferred_resend.push_back(entry.packet_id);
+                        self.deferred_resend
+                            .get_or_insert_default()
+                            .push_back(entry.packet_id);
                     } else if self.send_delivery(now, &entry.delivery, Some(entry.packet_id), true)
                     {
                         budget -= 1;
@@ -215,7 +217,24 @@ impl Connection {
 
     /// Resends deferred in-flight messages (see `resend_inflight`) as the window allows.
     fn resend_deferred(&mut self, now: Instant, session: &Arc<SessionCell>, window: usize) {
-        for _ in 0..self.deferred_resend.len() {
+        let Some(mut deferred) = self.deferred_resend.take() else {
+            return;
+        };
+        self.resend_from(&mut deferred, now, session, window);
+        if !deferred.is_empty() {
+            self.deferred_resend = Some(deferred);
+        }
+    }
+
+    /// Resends from `deferred`, oldest first, while the window has room.
+    fn resend_from(
+        &mut self,
+        deferred: &mut std::collections::VecDeque<PacketId>,
+        now: Instant,
+        session: &Arc<SessionCell>,
+        window: usize,
+    ) {
+        for _ in 0..deferred.len() {
             let entry = {
                 let state = session.lock();
                 if state.owner != Some(self.id) || state.discarded {
@@ -223,16 +242,16 @@ impl Connection {
                 }
                 // Acknowledged meanwhile (the client may have had it from the last
                 // connection): nothing left to resend.
-                self.deferred_resend.retain(|packet_id| {
+                deferred.retain(|packet_id| {
                     state
                         .inflight_position(*packet_id)
                         .and_then(|position| state.inflight.get(position))
                         .is_some_and(|entry| entry.stage != OutboundStage::AwaitingPubComp)
                 });
-                if state.inflight.len() - self.deferred_resend.len() >= window {
+                if state.inflight.len() - deferred.len() >= window {
                     return;
                 }
-                let Some(packet_id) = self.deferred_resend.pop_front() else {
+                let Some(packet_id) = deferred.pop_front() else {
                     return;
                 };
                 state
@@ -301,7 +320,9 @@ impl Connection {
             _ => {
                 if sets_alias {
                     // The client never learns an alias from a PUBLISH it does not receive.
-                    self.outbound_aliases.remove(&message.topic);
+                    if let Some(aliases) = self.aliases.as_mut() {
+                        aliases.outbound.remove(&message.topic);
+                    }
                 }
                 Stats::bump(&self.broker.stats().messages_too_large);
                 tracing::debug!(conn = self.id, topic = %message.topic, "message larger than the client accepts: dropped");
@@ -397,10 +418,11 @@ impl Connection {
         if self.client_topic_alias_maximum == 0 {
             return None;
         }
-        if let Some(&alias) = self.outbound_aliases.get(topic) {
+        let aliases = &mut self.aliases.get_or_insert_default().outbound;
+        if let Some(&alias) = aliases.get(topic) {
             return TopicAlias::new(alias).map(|alias| (alias, true));
         }
-        let next = u16::try_from(self.outbound_aliases.len() + 1).ok()?;
+        let next = u16::try_from(aliases.len() + 1).ok()?;
         // No more aliases than the client accepts, nor than the broker accepts itself: the map
         // is per connection and must stay small.
         if next
@@ -410,8 +432,7 @@ impl Connection {
         {
             return None;
         }
-        self.outbound_aliases
-            .insert(crate::message::detached_topic(topic), next);
+        aliases.insert(crate::message::detached_topic(topic), next);
         TopicAlias::new(next).map(|alias| (alias, false))
     }
 }
