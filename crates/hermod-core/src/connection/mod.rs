@@ -132,7 +132,10 @@ pub struct Connection {
     /// In-flight messages of a resumed session not resent yet because the client's Receive
     /// Maximum is lower than what was in flight (MQTT 5.0 section 3.3.4); resent in order as
     /// acknowledgements free the window. Boxed: only a resumed session can have any.
-    #[expect(clippy::box_collection, reason = "8 bytes per idle connection instead of 32")]
+    #[expect(
+        clippy::box_collection,
+        reason = "8 bytes per idle connection instead of 32"
+    )]
     deferred_resend: Option<Box<VecDeque<hermod_codec::PacketId>>>,
     /// The largest packet the client accepts.
     client_max_packet_size: usize,
