@@ -14,6 +14,7 @@ use hermod_router::{RetainedIndex, SubscriptionIndex};
 
 use crate::config::BrokerConfig;
 use crate::message::Message;
+use crate::persist::Persistence;
 use crate::session::{QueueLimits, SessionCell, SessionId};
 use crate::stats::Stats;
 use crate::store::{MemoryStore, SessionStore};
@@ -66,6 +67,8 @@ pub struct Broker {
 pub(crate) struct BrokerInner {
     pub(crate) config: BrokerConfig,
     pub(crate) sessions: Box<dyn SessionStore>,
+    /// The durable store, if any.
+    pub(crate) persistence: Option<Arc<dyn Persistence>>,
     /// Sharded: a reader locks only its own thread's shard, so routing on different cores
     /// shares no lock word; subscribing locks every shard.
     pub(crate) index: ShardedLock<SubscriptionIndex<SessionId, SubscriptionEntry>>,
@@ -89,10 +92,25 @@ impl Broker {
 
     /// A broker with the given limits and session store.
     pub fn with_store(config: BrokerConfig, sessions: Box<dyn SessionStore>) -> Broker {
+        Broker::assemble(config, sessions, None)
+    }
+
+    /// A broker that records its durable state in `persistence` (see [`Persistence`]); restore
+    /// what the store recovered with [`Broker::restore_retained`] before serving.
+    pub fn with_persistence(config: BrokerConfig, persistence: Arc<dyn Persistence>) -> Broker {
+        Broker::assemble(config, Box::new(MemoryStore::new()), Some(persistence))
+    }
+
+    fn assemble(
+        config: BrokerConfig,
+        sessions: Box<dyn SessionStore>,
+        persistence: Option<Arc<dyn Persistence>>,
+    ) -> Broker {
         Broker {
             inner: Arc::new(BrokerInner {
                 config,
                 sessions,
+                persistence,
                 index: ShardedLock::new(SubscriptionIndex::new()),
                 retained: ShardedLock::new(RetainedIndex::new()),
                 timers: Mutex::new(BTreeMap::new()),
@@ -129,6 +147,25 @@ impl Broker {
     /// Number of retained messages.
     pub fn retained_count(&self) -> usize {
         self.retained().len()
+    }
+
+    /// Puts retained messages recovered from a durable store back, without recording them
+    /// again. Messages beyond `max_retained_messages` are left out (and counted in the
+    /// return value: how many were restored).
+    pub fn restore_retained(&self, messages: impl IntoIterator<Item = Message>) -> usize {
+        let mut retained = self.retained_mut();
+        let limit = self.config().max_retained_messages;
+        let mut restored = 0;
+        for message in messages {
+            if retained.len() >= limit && retained.get(message.topic.as_str()).is_none() {
+                tracing::warn!(topic = %message.topic, limit, "retained message limit reached: a recovered retained message is not restored");
+                continue;
+            }
+            let topic = message.topic.clone();
+            retained.insert(topic.as_str(), Arc::new(message));
+            restored += 1;
+        }
+        restored
     }
 
     /// Bytes queued across all sessions.

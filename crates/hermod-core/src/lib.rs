@@ -20,12 +20,14 @@
 //! - [`violation`]: protocol violations and their reason codes.
 //! - [`stats`]: counters for metrics.
 //! - [`store`]: the session store trait and its in-memory implementation.
+//! - [`persist`]: what a durable store is told ([`persist::Persistence`]).
 #![forbid(unsafe_code)]
 
 pub mod broker;
 pub mod config;
 pub mod connection;
 pub mod message;
+pub mod persist;
 mod routing;
 pub mod session;
 pub mod stats;

@@ -126,7 +126,11 @@ impl Broker {
         let topic = message.topic.as_str();
         let mut retained = self.retained_mut();
         if message.payload.is_empty() {
-            retained.remove(topic);
+            let removed = retained.remove(topic).is_some();
+            match &self.inner.persistence {
+                Some(persistence) if removed => persistence.retained_changed(&message.topic, None),
+                _ => {}
+            }
             return;
         }
         let config = self.config();
@@ -140,7 +144,11 @@ impl Broker {
         }
         // The stored copy owns its bytes: the published message is a slice of the publisher's
         // read buffer, which a long-lived retained message must not keep alive.
-        retained.insert(topic, Arc::new(message.detached()));
+        let stored = Arc::new(message.detached());
+        if let Some(persistence) = &self.inner.persistence {
+            persistence.retained_changed(&stored.topic, Some(&stored));
+        }
+        retained.insert(topic, stored);
     }
 
     /// The retained messages a new subscription receives (MQTT-3.3.1-9..11), as deliveries

@@ -28,7 +28,8 @@ impl Space {
         Space::Retained,
     ];
 
-    fn name(self) -> &'static str {
+    /// The space's name (its keyspace in the engine).
+    pub fn name(self) -> &'static str {
         match self {
             Space::Sessions => "sessions",
             Space::Subscriptions => "subscriptions",
@@ -75,6 +76,9 @@ pub enum Op {
     },
 }
 
+/// Keys and values of a scan, in key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// A storage engine as the committer uses it.
 pub trait Backend: Send + fmt::Debug + 'static {
     /// Applies `ops` in order, all or none (one atomic batch); not necessarily durable yet.
@@ -82,7 +86,7 @@ pub trait Backend: Send + fmt::Debug + 'static {
     /// Makes everything applied so far durable (fsync).
     fn sync(&mut self) -> Result<(), StoreError>;
     /// Every key and value of a space whose key starts with `prefix`, in key order.
-    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Entries, StoreError>;
 }
 
 /// The fjall engine: one keyspace per [`Space`] in one database (one journal, so a batch
@@ -154,7 +158,7 @@ impl Backend for FjallBackend {
             .map_err(StoreError::engine)
     }
 
-    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Entries, StoreError> {
         let mut entries = Vec::new();
         for guard in self.space(space).prefix(prefix) {
             let (key, value) = guard.into_inner().map_err(StoreError::engine)?;

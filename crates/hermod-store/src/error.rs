@@ -49,6 +49,21 @@ pub enum StoreError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A stored record cannot be read: the directory is damaged or was written by a build
+    /// with an incompatible record layout. Startup stops rather than lose it.
+    #[error(
+        "data directory {path}: unreadable {space} record {key:?} ({reason}); the data is left as it is: restore the directory from a backup, run the Hermod version that wrote it, or move it away to start empty"
+    )]
+    CorruptRecord {
+        /// The data directory.
+        path: PathBuf,
+        /// Which space the record is in.
+        space: &'static str,
+        /// Its key, lossily as text.
+        key: String,
+        /// What is wrong with it.
+        reason: crate::record::RecordError,
+    },
     /// The store was closed.
     #[error("the store is closed")]
     Closed,

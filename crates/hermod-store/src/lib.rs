@@ -12,6 +12,10 @@
 //!   writer thread, each batch made durable with one fsync (`sync` mode) or flushed every few
 //!   milliseconds (`periodic` mode); a ticket per submission says when it is durable.
 //!
+//! - [`record`]: how records are laid out in values.
+//! - [`Store`]: all of it behind `hermod-core`'s `Persistence` trait: opened (and recovered) at
+//!   startup, told every change by the broker.
+//!
 //! Only this crate names the storage engine.
 #![forbid(unsafe_code)]
 
@@ -19,8 +23,11 @@ pub mod backend;
 pub mod commit;
 pub mod data_dir;
 mod error;
+pub mod record;
+mod store;
 
 pub use backend::{Backend, FjallBackend, Op, Space};
 pub use commit::{Committer, Durability, Ticket, TicketState};
 pub use data_dir::DataDir;
 pub use error::StoreError;
+pub use store::{Recovered, Store, StoreConfig};

@@ -77,7 +77,11 @@ impl Backend for TestBackend {
         Ok(())
     }
 
-    fn scan(&self, _space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(
+        &self,
+        _space: Space,
+        prefix: &[u8],
+    ) -> Result<hermod_store::backend::Entries, StoreError> {
         let control = self.control.lock().unwrap();
         Ok(control
             .data

@@ -69,11 +69,6 @@ pub(crate) struct ServeArgs {
     /// The configuration.
     #[command(flatten)]
     pub(crate) config: ConfigArgs,
-    /// Keep all state in memory (sessions, queues and retained messages are lost on restart).
-    /// This is currently the only storage mode, so the flag changes nothing; durable storage
-    /// arrives later.
-    #[arg(long)]
-    pub(crate) in_memory: bool,
 }
 
 /// Options that select and override the configuration (shared by `serve` and
@@ -99,6 +94,12 @@ pub(crate) struct ConfigArgs {
     /// Log format (replaces log.format).
     #[arg(long, value_name = "FORMAT")]
     pub(crate) log_format: Option<LogFormat>,
+    /// Data directory (replaces storage.data_dir; turns storage mode "off" into "sync").
+    #[arg(long, value_name = "PATH", conflicts_with = "in_memory")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Keep all state in memory: nothing survives a restart (sets storage.mode to "off").
+    #[arg(long)]
+    pub(crate) in_memory: bool,
 }
 
 impl ConfigArgs {
@@ -109,6 +110,8 @@ impl ConfigArgs {
             port: self.port,
             log_level: self.log_level.clone(),
             log_format: self.log_format,
+            data_dir: self.data_dir.clone(),
+            in_memory: self.in_memory,
         }
     }
 }
@@ -129,7 +132,7 @@ mod tests {
         let cli = Cli::try_parse_from(["hermod", "--port", "1884", "--in-memory"]).unwrap();
         assert!(cli.command.is_none());
         assert_eq!(cli.serve.config.port, Some(1884));
-        assert!(cli.serve.in_memory);
+        assert!(cli.serve.config.in_memory);
     }
 
     #[test]

@@ -7,13 +7,17 @@
 //! during the shutdown exits at once.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use hermod_core::Broker;
+use hermod_core::persist::Persistence;
 use hermod_server::Server;
+use hermod_store::{Recovered, Store};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::ServeArgs;
+use crate::config::settings::StorageMode;
 use crate::config::{self, Loaded};
 use crate::logging;
 
@@ -25,18 +29,55 @@ pub(crate) fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let loaded =
         config::load_from_process(args.config.config.as_deref(), &args.config.overrides())?;
     logging::init(&loaded.config)?;
+    let mut store = open_store(&loaded)?;
+    let broker = match &mut store {
+        Some((store, recovered)) => {
+            let persistence: Arc<dyn Persistence> = store.clone();
+            let broker = Broker::with_persistence(loaded.config.broker_config(), persistence);
+            let retained = broker.restore_retained(recovered.retained.drain(..));
+            tracing::info!(
+                data_dir = %store.path().display(),
+                retained,
+                elapsed_ms = recovered.elapsed.as_millis(),
+                "recovered the data directory"
+            );
+            broker
+        }
+        None => Broker::new(loaded.config.broker_config()),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("hermod")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(run(loaded))
+    let result = runtime.block_on(run(loaded, broker));
+    // Ends every task and the broker handles they hold; then the last handle on the store
+    // goes, and its writer syncs what is pending before the directory's lock is released.
+    drop(runtime);
+    if let Some((store, _)) = store {
+        drop(store);
+        tracing::info!("data directory closed");
+    }
+    result
 }
 
-async fn run(loaded: Loaded) -> anyhow::Result<()> {
+/// Opens the data directory when storage is on.
+fn open_store(loaded: &Loaded) -> anyhow::Result<Option<(Arc<Store>, Recovered)>> {
+    let Some(config) = loaded.config.storage.store_config() else {
+        return Ok(None);
+    };
+    let (store, recovered) = Store::open(&config).with_context(|| {
+        format!(
+            "cannot open the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    Ok(Some((Arc::new(store), recovered)))
+}
+
+async fn run(loaded: Loaded, broker: Broker) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let signals = Signals::install().context("cannot install the signal handlers")?;
-    let broker = Broker::new(loaded.config.broker_config());
     let server = Server::bind(loaded.config.server_config(), broker)
         .await
         .context("cannot start the broker")?;
@@ -58,11 +99,20 @@ fn announce(loaded: &Loaded, addresses: &[SocketAddr]) {
         .join(",");
     let loopback_only = addresses.iter().all(|address| address.ip().is_loopback());
     let version = env!("CARGO_PKG_VERSION");
+    let storage = match loaded.config.storage.mode {
+        StorageMode::Off => "in-memory".to_owned(),
+        StorageMode::Sync => format!("sync ({})", loaded.config.storage.data_dir.display()),
+        StorageMode::Periodic => format!(
+            "periodic every {:?} ({})",
+            loaded.config.storage.flush_interval,
+            loaded.config.storage.data_dir.display()
+        ),
+    };
     match &loaded.file {
         Some(path) => tracing::info!(
             %listen,
             access = "anonymous",
-            storage = "in-memory",
+            %storage,
             config = %path.display(),
             version,
             "listening; anonymous access (no authentication configured)"
@@ -70,7 +120,7 @@ fn announce(loaded: &Loaded, addresses: &[SocketAddr]) {
         None if loopback_only => tracing::info!(
             %listen,
             access = "anonymous",
-            storage = "in-memory",
+            %storage,
             config = "built-in defaults",
             version,
             "listening; anonymous access (no authentication configured); no configuration \
@@ -80,7 +130,7 @@ fn announce(loaded: &Loaded, addresses: &[SocketAddr]) {
         None => tracing::info!(
             %listen,
             access = "anonymous",
-            storage = "in-memory",
+            %storage,
             config = "built-in defaults",
             version,
             "listening; anonymous access (no authentication configured); no configuration \

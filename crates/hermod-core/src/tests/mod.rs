@@ -10,6 +10,7 @@ mod connect;
 mod delivery;
 mod limits;
 mod overflow;
+mod persist;
 mod qos;
 mod retained;
 mod session;

@@ -62,7 +62,7 @@ impl fmt::Display for ByteSize {
             (ByteSize::KIB, "KiB"),
         ];
         for (factor, unit) in units {
-            if bytes != 0 && bytes % factor == 0 {
+            if bytes != 0 && bytes.is_multiple_of(factor) {
                 return write!(f, "{} {unit}", bytes / factor);
             }
         }

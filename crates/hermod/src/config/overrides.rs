@@ -5,14 +5,17 @@
 //! - `--port PORT` replaces the port of every listen address (those of `--bind`, or else those
 //!   of the file, the environment or the default); addresses that become identical are merged.
 //! - `--log-level` and `--log-format` replace `log.level` and `log.format`.
+//! - `--data-dir PATH` replaces `storage.data_dir` and turns `storage.mode = "off"` into
+//!   `"sync"`; `--in-memory` sets `storage.mode = "off"`.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use super::listen::{self, MQTT_PORT};
 use super::origin::{Origin, Origins};
-use super::settings::{Config, LogFormat};
+use super::settings::{Config, LogFormat, StorageMode};
 
 /// An address given to `--bind`: an IP with an optional port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +37,10 @@ pub(crate) struct Overrides {
     pub(crate) log_level: Option<String>,
     /// `--log-format`: replaces `log.format`.
     pub(crate) log_format: Option<LogFormat>,
+    /// `--data-dir`: replaces `storage.data_dir`, and turns storage on (`sync`) if it is off.
+    pub(crate) data_dir: Option<PathBuf>,
+    /// `--in-memory`: sets `storage.mode` to `off`.
+    pub(crate) in_memory: bool,
 }
 
 impl Overrides {
@@ -80,6 +87,23 @@ impl Overrides {
                 "log.format",
                 Origin::Flag {
                     flag: "--log-format",
+                },
+            );
+        }
+        if let Some(path) = &self.data_dir {
+            config.storage.data_dir.clone_from(path);
+            origins.set("storage.data_dir", Origin::Flag { flag: "--data-dir" });
+            if config.storage.mode == StorageMode::Off {
+                config.storage.mode = StorageMode::Sync;
+                origins.set("storage.mode", Origin::Flag { flag: "--data-dir" });
+            }
+        }
+        if self.in_memory {
+            config.storage.mode = StorageMode::Off;
+            origins.set(
+                "storage.mode",
+                Origin::Flag {
+                    flag: "--in-memory",
                 },
             );
         }

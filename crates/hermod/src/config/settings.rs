@@ -8,6 +8,7 @@
 
 use std::net::SocketAddr;
 use std::num::NonZeroU16;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use hermod_core::BrokerConfig;
@@ -30,6 +31,8 @@ pub(crate) struct Config {
     pub(crate) session: SessionSection,
     /// `[retained]`: retained-message limits.
     pub(crate) retained: RetainedSection,
+    /// `[storage]`: what is kept on disk, where, and when it counts as durable.
+    pub(crate) storage: StorageSection,
     /// `[log]`: log level and format.
     pub(crate) log: LogSection,
     /// `[shutdown]`: what a broker shutdown does to clients.
@@ -116,6 +119,33 @@ pub(crate) struct RetainedSection {
     pub(crate) max_messages: usize,
     /// Largest retained payload. Default: 1 MiB.
     pub(crate) max_payload: ByteSize,
+}
+
+/// `[storage]`: durable state.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct StorageSection {
+    /// `sync`, `periodic` or `off`. Default: `off` (durable sessions are not finished yet;
+    /// `--data-dir` turns storage on).
+    pub(crate) mode: StorageMode,
+    /// The data directory. Default: `hermod-data` (relative to the working directory).
+    pub(crate) data_dir: PathBuf,
+    /// How often `periodic` mode syncs to disk. Default: 100 ms.
+    #[serde(with = "humantime_serde")]
+    pub(crate) flush_interval: Duration,
+}
+
+/// When a write counts as durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum StorageMode {
+    /// After an fsync shared by every write of its batch (group commit).
+    Sync,
+    /// Once written; synced every `flush_interval`.
+    Periodic,
+    /// Memory only.
+    #[default]
+    Off,
 }
 
 /// `[log]`: the log output.
@@ -247,6 +277,31 @@ impl Default for ServerSection {
             shutdown_grace,
             park_idle_after: park_idle_after.unwrap_or(Duration::ZERO),
         }
+    }
+}
+
+impl Default for StorageSection {
+    fn default() -> StorageSection {
+        StorageSection {
+            mode: StorageMode::default(),
+            data_dir: PathBuf::from("hermod-data"),
+            flush_interval: Duration::from_millis(100),
+        }
+    }
+}
+
+impl StorageSection {
+    /// The store's settings, or `None` when storage is off.
+    pub(crate) fn store_config(&self) -> Option<hermod_store::StoreConfig> {
+        let durability = match self.mode {
+            StorageMode::Off => return None,
+            StorageMode::Sync => hermod_store::Durability::Sync,
+            StorageMode::Periodic => hermod_store::Durability::Periodic(self.flush_interval),
+        };
+        Some(hermod_store::StoreConfig {
+            data_dir: self.data_dir.clone(),
+            durability,
+        })
     }
 }
 

@@ -39,8 +39,24 @@ pub(crate) fn validate(config: &Config, origins: &Origins) -> Vec<ConfigError> {
     check_mqtt(config, &mut check);
     check_session(config, &mut check);
     check_retained(config, &mut check);
+    check_storage(config, &mut check);
     check_log(config, &mut check);
     check.errors
+}
+
+fn check_storage(config: &Config, check: &mut Checker<'_>) {
+    let storage = &config.storage;
+    check.require(
+        storage.mode != super::settings::StorageMode::Periodic || !storage.flush_interval.is_zero(),
+        "storage.flush_interval",
+        || "must be more than 0 in periodic mode".to_owned(),
+    );
+    check.require(
+        storage.mode == super::settings::StorageMode::Off
+            || !storage.data_dir.as_os_str().is_empty(),
+        "storage.data_dir",
+        || "must not be empty".to_owned(),
+    );
 }
 
 /// Collects failures, naming where each key came from.

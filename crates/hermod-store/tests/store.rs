@@ -1,0 +1,110 @@
+//! The store behind the broker's `Persistence` trait: what is recorded comes back at the next
+//! open; expired messages are dropped; an unreadable record stops the open.
+#![allow(clippy::unwrap_used)] // Tests fail loudly on a broken fixture.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hermod_codec::{MqttString, PublishProperties, QoS, TopicName};
+use hermod_core::Message;
+use hermod_core::persist::Persistence;
+use hermod_store::{Backend, Durability, FjallBackend, Op, Space, Store, StoreConfig, StoreError};
+
+fn config(path: &std::path::Path, durability: Durability) -> StoreConfig {
+    StoreConfig {
+        data_dir: path.to_path_buf(),
+        durability,
+    }
+}
+
+fn retained(topic: &str, payload: &'static [u8], expires_at: Option<Instant>) -> Message {
+    Message {
+        topic: TopicName::new(topic).unwrap(),
+        payload: Bytes::from_static(payload),
+        qos: QoS::AtLeastOnce,
+        retain: true,
+        properties: PublishProperties::default(),
+        publisher: None,
+        publisher_client_id: MqttString::new("publisher").unwrap(),
+        expires_at,
+        encoded: OnceLock::new(),
+    }
+}
+
+#[test]
+fn retained_changes_come_back_in_order_and_expired_ones_do_not() {
+    let root = tempfile::tempdir().unwrap();
+    for durability in [
+        Durability::Sync,
+        Durability::Periodic(Duration::from_millis(10)),
+    ] {
+        let path = root.path().join(format!("{durability:?}"));
+        {
+            let (store, recovered) = Store::open(&config(&path, durability)).unwrap();
+            assert!(recovered.retained.is_empty());
+            let a = TopicName::new("a").unwrap();
+            store.retained_changed(&a, Some(&retained("a", b"first", None)));
+            store.retained_changed(&a, Some(&retained("a", b"second", None)));
+            let b = TopicName::new("b").unwrap();
+            store.retained_changed(&b, Some(&retained("b", b"cleared", None)));
+            store.retained_changed(&b, None);
+            let soon = Instant::now() + Duration::from_millis(1);
+            let c = TopicName::new("c").unwrap();
+            store.retained_changed(&c, Some(&retained("c", b"expires", Some(soon))));
+            let later = Instant::now() + Duration::from_secs(3600);
+            let d = TopicName::new("d").unwrap();
+            store.retained_changed(&d, Some(&retained("d", b"keeps", Some(later))));
+            // Expired by the time the store is opened again.
+            while Instant::now() <= soon {
+                std::thread::yield_now();
+            }
+        }
+        let (_store, recovered) = Store::open(&config(&path, durability)).unwrap();
+        let mut found: Vec<(String, Bytes)> = recovered
+            .retained
+            .iter()
+            .map(|message| (message.topic.as_str().to_owned(), message.payload.clone()))
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                ("a".to_owned(), Bytes::from_static(b"second")),
+                ("d".to_owned(), Bytes::from_static(b"keeps"))
+            ],
+            "{durability:?}"
+        );
+        let d = &recovered
+            .retained
+            .iter()
+            .find(|m| m.topic.as_str() == "d")
+            .unwrap();
+        assert!(!d.is_expired(Instant::now()));
+    }
+}
+
+#[test]
+fn an_unreadable_record_stops_the_open_and_names_it() {
+    let root = tempfile::tempdir().unwrap();
+    drop(Store::open(&config(root.path(), Durability::Sync)).unwrap());
+    {
+        let mut backend = FjallBackend::open(&root.path().join("engine")).unwrap();
+        backend
+            .apply(&[Op::Put {
+                space: Space::Retained,
+                key: b"broken/topic".to_vec(),
+                value: vec![1, 2, 3],
+            }])
+            .unwrap();
+        backend.sync().unwrap();
+    }
+    let error = Store::open(&config(root.path(), Durability::Sync)).unwrap_err();
+    let text = error.to_string();
+    assert!(matches!(error, StoreError::CorruptRecord { .. }), "{text}");
+    assert!(text.contains("broken/topic"), "{text}");
+    assert!(text.contains(&root.path().display().to_string()), "{text}");
+    // Still there for whoever repairs it.
+    let backend = FjallBackend::open(&root.path().join("engine")).unwrap();
+    assert_eq!(backend.scan(Space::Retained, b"").unwrap().len(), 1);
+}
