@@ -272,6 +272,7 @@ impl Broker {
     pub(crate) fn discard_session(&self, now: Instant, session: &Arc<SessionCell>) {
         let (filters, paused): (Vec<String>, Vec<(u64, std::task::Waker)>) = {
             let mut state = session.lock();
+            self.forget_session(session, &mut state);
             state.discarded = true;
             state.clear_queue(&self.inner.queued_bytes);
             state.inflight.clear();

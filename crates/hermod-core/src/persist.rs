@@ -2,14 +2,37 @@
 //! implements. Without one (the in-memory mode) the broker keeps everything in memory only;
 //! the broker's logic is the same either way.
 //!
-//! So far the broker records retained messages; sessions, their subscriptions and queues
-//! follow (issue 6).
+//! The broker records retained messages and persistent sessions (those with a Session Expiry
+//! Interval above 0) with their subscriptions. Queued and in-flight messages follow (issue 6).
 
 use std::fmt;
+use std::time::Duration;
 
-use hermod_codec::TopicName;
+use hermod_codec::{MqttString, ProtocolVersion, TopicName};
 
 use crate::message::Message;
+use crate::session::SubscriptionRecord;
+
+/// What is stored of a persistent session itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// The protocol version of its last connection.
+    pub version: ProtocolVersion,
+    /// Its Session Expiry Interval.
+    pub expiry: Duration,
+}
+
+/// A persistent session read back from a store, to restore with
+/// [`crate::Broker::restore_session`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestoredSession {
+    /// Its client identifier.
+    pub client_id: MqttString,
+    /// The session record.
+    pub record: SessionRecord,
+    /// Its subscriptions: topic filter and options.
+    pub subscriptions: Vec<(String, SubscriptionRecord)>,
+}
 
 /// A durable store of the broker's state.
 pub trait Persistence: Send + Sync + fmt::Debug {
@@ -17,4 +40,123 @@ pub trait Persistence: Send + Sync + fmt::Debug {
     /// cleared (`None`). Called in the order the changes were made, under the retained
     /// store's lock.
     fn retained_changed(&self, topic: &TopicName, message: Option<&Message>);
+
+    /// A persistent session was created or resumed, or its record changed.
+    fn session_saved(&self, client_id: &MqttString, record: &SessionRecord);
+
+    /// A persistent session ended (expired, discarded by a clean start, or its expiry became
+    /// 0): everything stored under it goes.
+    fn session_removed(&self, client_id: &MqttString);
+
+    /// A persistent session subscribed (or replaced a subscription's options).
+    fn subscription_saved(&self, client_id: &MqttString, filter: &str, record: &SubscriptionRecord);
+
+    /// A persistent session unsubscribed.
+    fn subscription_removed(&self, client_id: &MqttString, filter: &str);
+}
+
+impl crate::Broker {
+    /// Brings the store's record of `session` in line with its state: saved while its expiry
+    /// is above 0, removed (with everything under it) once it is 0. The first save also saves
+    /// the subscriptions the session already has. Called with the session locked.
+    pub(crate) fn persist_session(
+        &self,
+        session: &crate::session::SessionCell,
+        state: &mut crate::session::SessionState,
+        version: ProtocolVersion,
+    ) {
+        let Some(persistence) = &self.inner.persistence else {
+            return;
+        };
+        if state.discarded {
+            return;
+        }
+        if state.expiry.is_zero() {
+            if state.persisted {
+                persistence.session_removed(&session.client_id);
+                state.persisted = false;
+            }
+            return;
+        }
+        let record = SessionRecord {
+            version,
+            expiry: state.expiry,
+        };
+        persistence.session_saved(&session.client_id, &record);
+        if !state.persisted {
+            for (filter, subscription) in &state.subscriptions {
+                persistence.subscription_saved(&session.client_id, filter, subscription);
+            }
+            state.persisted = true;
+        }
+    }
+
+    /// Removes the store's record of a session that ends. Called with the session locked.
+    pub(crate) fn forget_session(
+        &self,
+        session: &crate::session::SessionCell,
+        state: &mut crate::session::SessionState,
+    ) {
+        if state.persisted {
+            if let Some(persistence) = &self.inner.persistence {
+                persistence.session_removed(&session.client_id);
+            }
+            state.persisted = false;
+        }
+    }
+
+    /// Puts a persistent session read back from a store into the registry, offline, with its
+    /// subscriptions in the index, and arms its expiry from `now` (the broker was not running
+    /// meanwhile, so its clients have been disconnected since at least now). It is not
+    /// recorded again. A session already registered under the client identifier wins.
+    pub fn restore_session(&self, now: std::time::Instant, restored: RestoredSession) -> bool {
+        let _attach = self.attach_lock();
+        if self.sessions().get(&restored.client_id).is_some() {
+            return false;
+        }
+        let session = std::sync::Arc::new(crate::session::SessionCell::new(
+            self.next_id(),
+            restored.client_id,
+            restored.record.expiry,
+        ));
+        let generation = {
+            let mut state = session.lock();
+            state.persisted = true;
+            for (filter, record) in restored.subscriptions {
+                let entry = crate::broker::SubscriptionEntry {
+                    session: std::sync::Arc::clone(&session),
+                    options: record.options,
+                    subscription_id: record.subscription_id,
+                    shared: crate::routing::shared_key(&filter),
+                };
+                self.subscribe(&filter, entry);
+                state.subscriptions.insert(filter, record);
+            }
+            state.generation
+        };
+        self.sessions().insert(std::sync::Arc::clone(&session));
+        let expiry = restored.record.expiry;
+        if expiry < Duration::from_secs(u64::from(u32::MAX)) {
+            self.schedule(
+                now + expiry,
+                crate::broker::TimerEvent::ExpireSession {
+                    session,
+                    generation,
+                },
+            );
+        }
+        true
+    }
+
+    /// The store, when the session has a record in it.
+    pub(crate) fn persistence_for(
+        &self,
+        state: &crate::session::SessionState,
+    ) -> Option<&dyn Persistence> {
+        if state.persisted {
+            self.inner.persistence.as_deref()
+        } else {
+            None
+        }
+    }
 }

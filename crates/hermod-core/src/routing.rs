@@ -12,7 +12,7 @@ use hermod_router::{
 };
 use smallvec::SmallVec;
 
-use crate::broker::{Broker, SubscriptionEntry};
+use crate::broker::{Broker, SharedKey, SubscriptionEntry};
 use crate::message::{Delivery, Message};
 use crate::session::{Enqueued, SessionCell, SessionId};
 use crate::stats::Stats;
@@ -336,5 +336,18 @@ impl<'a> MatchVisitor<'a, SessionId, SubscriptionEntry> for Collector<'a, '_> {
             self.runs += 1;
             self.matches.push((*session_id, entry));
         }
+    }
+}
+
+/// The group and filter of a shared subscription's filter text, if it is one.
+pub(crate) fn shared_key(filter: &str) -> Option<Arc<SharedKey>> {
+    match hermod_router::parse_subscription_filter(filter) {
+        Ok(hermod_router::SubscriptionFilter::Shared { group, filter }) => {
+            Some(Arc::new(SharedKey {
+                group: group.into(),
+                filter: filter.into(),
+            }))
+        }
+        _ => None,
     }
 }

@@ -97,6 +97,9 @@ pub struct SessionState {
     /// a wake that reached its task while it was busy elsewhere is not lost (see
     /// [`crate::Connection::set_waker`]).
     pub delivery_pending: bool,
+    /// Set while the session has a record in the durable store (see
+    /// [`crate::persist::Persistence`]): its subscription changes are recorded too.
+    pub persisted: bool,
 }
 
 /// What happened to a delivery offered to a session.

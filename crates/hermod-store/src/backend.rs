@@ -1,5 +1,6 @@
 //! Key spaces and atomic batches of writes on the storage engine.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
@@ -130,23 +131,38 @@ impl FjallBackend {
 
 impl Backend for FjallBackend {
     fn apply(&mut self, ops: &[Op]) -> Result<(), StoreError> {
-        let mut batch = self.database.batch();
+        // The ops are folded into one final state per key first: a key written twice in a
+        // batch, or written and then removed by a prefix delete, ends as its last op says
+        // (the engine's batch gives all its items one sequence number).
+        let mut last: BTreeMap<(usize, Vec<u8>), Option<&[u8]>> = BTreeMap::new();
         for op in ops {
             match op {
                 Op::Put { space, key, value } => {
-                    batch.insert(self.space(*space), key.as_slice(), value.as_slice());
+                    last.insert((space.index(), key.clone()), Some(value.as_slice()));
                 }
-                Op::Delete { space, key } => batch.remove(self.space(*space), key.as_slice()),
+                Op::Delete { space, key } => {
+                    last.insert((space.index(), key.clone()), None);
+                }
                 Op::DeletePrefix { space, prefix } => {
-                    // Keys of the batch's earlier ops are not visible here yet; a session's
-                    // prefix delete only follows writes committed in earlier batches or ones
-                    // removed explicitly by the caller in the same batch.
-                    let keyspace = self.space(*space);
-                    for guard in keyspace.prefix(prefix.as_slice()) {
+                    let index = space.index();
+                    for ((slot, key), value) in last.iter_mut() {
+                        if *slot == index && key.starts_with(prefix) {
+                            *value = None;
+                        }
+                    }
+                    for guard in self.space(*space).prefix(prefix.as_slice()) {
                         let key = guard.key().map_err(StoreError::engine)?;
-                        batch.remove(keyspace, key);
+                        last.insert((index, key.to_vec()), None);
                     }
                 }
+            }
+        }
+        let mut batch = self.database.batch();
+        for ((index, key), value) in last {
+            let keyspace = &self.spaces[index];
+            match value {
+                Some(value) => batch.insert(keyspace, key, value),
+                None => batch.remove(keyspace, key),
             }
         }
         batch.commit().map_err(StoreError::engine)
@@ -235,6 +251,24 @@ mod tests {
             .unwrap();
         let left = backend.scan(Space::Subscriptions, b"").unwrap();
         assert_eq!(left, vec![(b"ab\0z".to_vec(), b"1".to_vec())]);
+        // Within one batch the order of ops decides: a put then a prefix delete removes it,
+        // a prefix delete then a put keeps it.
+        backend
+            .apply(&[
+                put(Space::Subscriptions, "c\0x", "1"),
+                Op::DeletePrefix {
+                    space: Space::Subscriptions,
+                    prefix: b"c\0".to_vec(),
+                },
+                Op::DeletePrefix {
+                    space: Space::Subscriptions,
+                    prefix: b"ab\0".to_vec(),
+                },
+                put(Space::Subscriptions, "ab\0w", "2"),
+            ])
+            .unwrap();
+        let left = backend.scan(Space::Subscriptions, b"").unwrap();
+        assert_eq!(left, vec![(b"ab\0w".to_vec(), b"2".to_vec())]);
         assert!(backend.scan(Space::Queue, b"").unwrap().is_empty());
     }
 }

@@ -12,13 +12,28 @@
 //! ```
 //!
 //! The deadline is wall-clock time, since monotonic instants do not survive a restart.
+//!
+//! A session record: `u8` record version (1), `u8` protocol level (3, 4 or 5), `u32` Session
+//! Expiry Interval in seconds (big-endian; `u32::MAX` never expires).
+//!
+//! A subscription record: `u8` record version (1), the SUBSCRIBE options byte in its MQTT 5
+//! form, `u32` Subscription Identifier (0: none).
+//!
+//! Keys: a session's is its client identifier; a subscription's is the client identifier,
+//! U+0000 (which MQTT strings cannot contain) and the topic filter; a retained message's is
+//! its topic.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::{Buf, BufMut, BytesMut};
-use hermod_codec::{Decoder, MqttString, Packet, PacketId, ProtocolVersion, Publish, QoS, Role};
+use hermod_codec::{
+    Decoder, MqttString, Packet, PacketId, ProtocolVersion, Publish, QoS, Role, SubscriptionId,
+    SubscriptionOptions,
+};
 use hermod_core::Message;
+use hermod_core::persist::SessionRecord;
+use hermod_core::session::SubscriptionRecord;
 
 /// Why a stored record could not be read back.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +47,109 @@ pub enum RecordError {
 }
 
 const MESSAGE_RECORD_VERSION: u8 = 1;
+const SESSION_RECORD_VERSION: u8 = 1;
+const SUBSCRIPTION_RECORD_VERSION: u8 = 1;
+
+/// The key of everything stored under a client identifier after its own record: the client
+/// identifier and U+0000.
+pub fn client_prefix(client_id: &MqttString) -> Vec<u8> {
+    let mut prefix = Vec::with_capacity(client_id.len() + 1);
+    prefix.extend_from_slice(client_id.as_str().as_bytes());
+    prefix.push(0);
+    prefix
+}
+
+/// A subscription's key.
+pub fn subscription_key(client_id: &MqttString, filter: &str) -> Vec<u8> {
+    let mut key = client_prefix(client_id);
+    key.extend_from_slice(filter.as_bytes());
+    key
+}
+
+/// Splits a key made by [`subscription_key`] into client identifier and filter.
+pub fn split_subscription_key(key: &[u8]) -> Result<(MqttString, String), RecordError> {
+    let separator = key
+        .iter()
+        .position(|&byte| byte == 0)
+        .ok_or(RecordError::Malformed("subscription key without separator"))?;
+    let (client, filter) = key.split_at(separator);
+    let client = std::str::from_utf8(client)
+        .ok()
+        .and_then(|text| MqttString::new(text).ok())
+        .ok_or(RecordError::Malformed(
+            "client identifier is not an MQTT string",
+        ))?;
+    let filter = filter
+        .get(1..)
+        .and_then(|filter| std::str::from_utf8(filter).ok())
+        .ok_or(RecordError::Malformed("topic filter is not UTF-8"))?;
+    Ok((client, filter.to_owned()))
+}
+
+/// Encodes a session record.
+pub fn encode_session(record: &SessionRecord) -> Vec<u8> {
+    let expiry = u32::try_from(record.expiry.as_secs()).unwrap_or(u32::MAX);
+    let mut value = Vec::with_capacity(6);
+    value.push(SESSION_RECORD_VERSION);
+    value.push(record.version.level());
+    value.extend_from_slice(&expiry.to_be_bytes());
+    value
+}
+
+/// Decodes a session record.
+pub fn decode_session(value: &[u8]) -> Result<SessionRecord, RecordError> {
+    let mut value = value;
+    if value.len() != 6 {
+        return Err(RecordError::Malformed("session record length"));
+    }
+    let version = value.get_u8();
+    if version != SESSION_RECORD_VERSION {
+        return Err(RecordError::Version(version));
+    }
+    let version = match value.get_u8() {
+        3 => ProtocolVersion::V3_1,
+        4 => ProtocolVersion::V3_1_1,
+        5 => ProtocolVersion::V5,
+        _ => return Err(RecordError::Malformed("protocol level")),
+    };
+    let expiry = Duration::from_secs(u64::from(value.get_u32()));
+    Ok(SessionRecord { version, expiry })
+}
+
+/// Encodes a subscription record.
+pub fn encode_subscription(record: &SubscriptionRecord) -> Vec<u8> {
+    let mut value = Vec::with_capacity(6);
+    value.push(SUBSCRIPTION_RECORD_VERSION);
+    value.push(record.options.to_byte(ProtocolVersion::V5));
+    let id = record.subscription_id.map_or(0, SubscriptionId::get);
+    value.extend_from_slice(&id.to_be_bytes());
+    value
+}
+
+/// Decodes a subscription record.
+pub fn decode_subscription(value: &[u8]) -> Result<SubscriptionRecord, RecordError> {
+    let mut value = value;
+    if value.len() != 6 {
+        return Err(RecordError::Malformed("subscription record length"));
+    }
+    let version = value.get_u8();
+    if version != SUBSCRIPTION_RECORD_VERSION {
+        return Err(RecordError::Version(version));
+    }
+    let options = SubscriptionOptions::from_byte(value.get_u8(), ProtocolVersion::V5)
+        .map_err(|_| RecordError::Malformed("subscription options"))?;
+    let id = value.get_u32();
+    let subscription_id = match id {
+        0 => None,
+        id => {
+            Some(SubscriptionId::new(id).ok_or(RecordError::Malformed("subscription identifier"))?)
+        }
+    };
+    Ok(SubscriptionRecord {
+        options,
+        subscription_id,
+    })
+}
 
 /// The clocks a record's times are converted with: "now" on both clocks.
 #[derive(Clone, Copy, Debug)]
@@ -223,6 +341,47 @@ mod tests {
                 .expires_at
                 .is_none()
         );
+    }
+
+    #[test]
+    fn session_and_subscription_records_round_trip() {
+        let session = SessionRecord {
+            version: ProtocolVersion::V3_1_1,
+            expiry: Duration::from_secs(7200),
+        };
+        assert_eq!(decode_session(&encode_session(&session)).unwrap(), session);
+        let forever = SessionRecord {
+            version: ProtocolVersion::V5,
+            expiry: Duration::from_secs(u64::MAX / 4),
+        };
+        assert_eq!(
+            decode_session(&encode_session(&forever)).unwrap().expiry,
+            Duration::from_secs(u64::from(u32::MAX))
+        );
+        let subscription = SubscriptionRecord {
+            options: SubscriptionOptions {
+                qos: QoS::ExactlyOnce,
+                no_local: true,
+                retain_as_published: true,
+                retain_handling: hermod_codec::RetainHandling::DoNotSend,
+            },
+            subscription_id: SubscriptionId::new(268_435_455),
+        };
+        let decoded = decode_subscription(&encode_subscription(&subscription)).unwrap();
+        assert_eq!(decoded, subscription);
+        let plain = SubscriptionRecord {
+            options: SubscriptionOptions::with_qos(QoS::AtMostOnce),
+            subscription_id: None,
+        };
+        assert_eq!(
+            decode_subscription(&encode_subscription(&plain)).unwrap(),
+            plain
+        );
+        let key = subscription_key(&MqttString::new("dev/1").unwrap(), "a/+/#");
+        let (client, filter) = split_subscription_key(&key).unwrap();
+        assert_eq!((client.as_str(), filter.as_str()), ("dev/1", "a/+/#"));
+        assert!(decode_session(&[1, 9, 0, 0, 0, 1]).is_err());
+        assert!(decode_subscription(&[1, 0xff, 0, 0, 0, 0]).is_err());
     }
 
     #[test]

@@ -3,15 +3,21 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use hermod_codec::TopicName;
+use std::collections::BTreeMap;
+
+use hermod_codec::{MqttString, TopicName};
 use hermod_core::Message;
-use hermod_core::persist::Persistence;
+use hermod_core::persist::{Persistence, RestoredSession, SessionRecord};
+use hermod_core::session::SubscriptionRecord;
 
 use crate::backend::{Backend, FjallBackend, Op, Space};
 use crate::commit::{Committer, Durability};
 use crate::data_dir::DataDir;
 use crate::error::StoreError;
-use crate::record::{Clocks, decode_message, encode_message};
+use crate::record::{
+    Clocks, client_prefix, decode_message, decode_session, decode_subscription, encode_message,
+    encode_session, encode_subscription, split_subscription_key, subscription_key,
+};
 
 /// How to open the store.
 #[derive(Clone, Debug)]
@@ -27,6 +33,8 @@ pub struct StoreConfig {
 pub struct Recovered {
     /// Retained messages (already expired ones are left out and deleted).
     pub retained: Vec<Message>,
+    /// Persistent sessions with their subscriptions.
+    pub sessions: Vec<RestoredSession>,
     /// How long opening and reading took.
     pub elapsed: Duration,
 }
@@ -72,25 +80,64 @@ fn recover(
     path: &Path,
     clocks: Clocks,
 ) -> Result<(Recovered, Vec<Op>), StoreError> {
+    let corrupt = |space: &'static str, key: &[u8], reason| StoreError::CorruptRecord {
+        path: path.to_path_buf(),
+        space,
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason,
+    };
     let mut recovered = Recovered::default();
     let mut cleanup = Vec::new();
     for (key, value) in backend.scan(Space::Retained, b"")? {
-        match decode_message(&value, clocks) {
-            Ok(message) if message.is_expired(clocks.instant) => cleanup.push(Op::Delete {
+        let message = decode_message(&value, clocks)
+            .map_err(|reason| corrupt("retained message", &key, reason))?;
+        if message.is_expired(clocks.instant) {
+            cleanup.push(Op::Delete {
                 space: Space::Retained,
                 key,
-            }),
-            Ok(message) => recovered.retained.push(message),
-            Err(reason) => {
-                return Err(StoreError::CorruptRecord {
-                    path: path.to_path_buf(),
-                    space: "retained message",
-                    key: String::from_utf8_lossy(&key).into_owned(),
-                    reason,
-                });
-            }
+            });
+        } else {
+            recovered.retained.push(message);
         }
     }
+    let mut sessions: BTreeMap<Vec<u8>, RestoredSession> = BTreeMap::new();
+    for (key, value) in backend.scan(Space::Sessions, b"")? {
+        let record = decode_session(&value).map_err(|reason| corrupt("session", &key, reason))?;
+        let client_id = std::str::from_utf8(&key)
+            .ok()
+            .and_then(|text| MqttString::new(text).ok())
+            .ok_or_else(|| {
+                corrupt(
+                    "session",
+                    &key,
+                    crate::record::RecordError::Malformed("client identifier"),
+                )
+            })?;
+        sessions.insert(
+            key,
+            RestoredSession {
+                client_id,
+                record,
+                subscriptions: Vec::new(),
+            },
+        );
+    }
+    for (key, value) in backend.scan(Space::Subscriptions, b"")? {
+        let (client_id, filter) =
+            split_subscription_key(&key).map_err(|reason| corrupt("subscription", &key, reason))?;
+        let record =
+            decode_subscription(&value).map_err(|reason| corrupt("subscription", &key, reason))?;
+        match sessions.get_mut(client_id.as_str().as_bytes()) {
+            Some(session) => session.subscriptions.push((filter, record)),
+            // A subscription whose session record is gone (cannot happen through the broker:
+            // a session's removal takes its subscriptions in the same batch).
+            None => cleanup.push(Op::Delete {
+                space: Space::Subscriptions,
+                key,
+            }),
+        }
+    }
+    recovered.sessions = sessions.into_values().collect();
     Ok((recovered, cleanup))
 }
 
@@ -109,5 +156,51 @@ impl Persistence for Store {
             },
         };
         self.committer.submit([op]);
+    }
+
+    fn session_saved(&self, client_id: &MqttString, record: &SessionRecord) {
+        self.committer.submit([Op::Put {
+            space: Space::Sessions,
+            key: client_id.as_str().as_bytes().to_vec(),
+            value: encode_session(record),
+        }]);
+    }
+
+    fn session_removed(&self, client_id: &MqttString) {
+        let prefix = client_prefix(client_id);
+        self.committer.submit([
+            Op::Delete {
+                space: Space::Sessions,
+                key: client_id.as_str().as_bytes().to_vec(),
+            },
+            Op::DeletePrefix {
+                space: Space::Subscriptions,
+                prefix: prefix.clone(),
+            },
+            Op::DeletePrefix {
+                space: Space::Queue,
+                prefix,
+            },
+        ]);
+    }
+
+    fn subscription_saved(
+        &self,
+        client_id: &MqttString,
+        filter: &str,
+        record: &SubscriptionRecord,
+    ) {
+        self.committer.submit([Op::Put {
+            space: Space::Subscriptions,
+            key: subscription_key(client_id, filter),
+            value: encode_subscription(record),
+        }]);
+    }
+
+    fn subscription_removed(&self, client_id: &MqttString, filter: &str) {
+        self.committer.submit([Op::Delete {
+            space: Space::Subscriptions,
+            key: subscription_key(client_id, filter),
+        }]);
     }
 }

@@ -108,3 +108,71 @@ fn an_unreadable_record_stops_the_open_and_names_it() {
     let backend = FjallBackend::open(&root.path().join("engine")).unwrap();
     assert_eq!(backend.scan(Space::Retained, b"").unwrap().len(), 1);
 }
+
+#[test]
+fn sessions_come_back_with_their_subscriptions_and_removed_ones_leave_nothing() {
+    use hermod_codec::{ProtocolVersion, SubscriptionOptions};
+    use hermod_core::persist::SessionRecord;
+    use hermod_core::session::SubscriptionRecord;
+
+    let root = tempfile::tempdir().unwrap();
+    let subscription = |qos| SubscriptionRecord {
+        options: SubscriptionOptions::with_qos(qos),
+        subscription_id: None,
+    };
+    let kept = MqttString::new("kept").unwrap();
+    let gone = MqttString::new("gone").unwrap();
+    // "kept" is a prefix of "kept2": removing "kept" must not touch "kept2".
+    let neighbour = MqttString::new("kept2").unwrap();
+    {
+        let (store, _) = Store::open(&config(root.path(), Durability::Sync)).unwrap();
+        for client in [&kept, &gone, &neighbour] {
+            store.session_saved(
+                client,
+                &SessionRecord {
+                    version: ProtocolVersion::V5,
+                    expiry: Duration::from_secs(300),
+                },
+            );
+            store.subscription_saved(client, "a/+", &subscription(QoS::AtLeastOnce));
+        }
+        store.subscription_saved(&kept, "b/#", &subscription(QoS::ExactlyOnce));
+        store.subscription_saved(&kept, "c", &subscription(QoS::AtMostOnce));
+        store.subscription_removed(&kept, "c");
+        store.session_removed(&gone);
+        store.session_saved(
+            &kept,
+            &SessionRecord {
+                version: ProtocolVersion::V3_1_1,
+                expiry: Duration::from_secs(7200),
+            },
+        );
+    }
+    let (_store, recovered) = Store::open(&config(root.path(), Durability::Sync)).unwrap();
+    let sessions: Vec<_> = recovered
+        .sessions
+        .iter()
+        .map(|session| {
+            let filters: Vec<&str> = session
+                .subscriptions
+                .iter()
+                .map(|(filter, _)| filter.as_str())
+                .collect();
+            (
+                session.client_id.as_str(),
+                session.record.version,
+                session.record.expiry.as_secs(),
+                filters,
+            )
+        })
+        .collect();
+    assert_eq!(
+        sessions,
+        [
+            ("kept", ProtocolVersion::V3_1_1, 7200, vec!["a/+", "b/#"]),
+            ("kept2", ProtocolVersion::V5, 300, vec!["a/+"]),
+        ]
+    );
+    let kept_b = &recovered.sessions[0].subscriptions[1].1;
+    assert_eq!(kept_b.options.qos, QoS::ExactlyOnce);
+}

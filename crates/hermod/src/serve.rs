@@ -35,8 +35,20 @@ pub(crate) fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             let persistence: Arc<dyn Persistence> = store.clone();
             let broker = Broker::with_persistence(loaded.config.broker_config(), persistence);
             let retained = broker.restore_retained(recovered.retained.drain(..));
+            let now = std::time::Instant::now();
+            let mut sessions = 0;
+            let mut subscriptions = 0;
+            for session in recovered.sessions.drain(..) {
+                let count = session.subscriptions.len();
+                if broker.restore_session(now, session) {
+                    sessions += 1;
+                    subscriptions += count;
+                }
+            }
             tracing::info!(
                 data_dir = %store.path().display(),
+                sessions,
+                subscriptions,
                 retained,
                 elapsed_ms = recovered.elapsed.as_millis(),
                 "recovered the data directory"

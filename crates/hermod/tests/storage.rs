@@ -234,3 +234,68 @@ fn a_data_directory_of_another_format_stops_startup_and_is_left_alone() {
         "hermod-store 99\n"
     );
 }
+
+/// A persistent subscriber's session and subscription survive a restart: a QoS 1 message
+/// published after the restart, while it is offline, waits for it.
+fn check_sessions_survive_a_restart(version: &str, expiry: &[&str]) {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let broker = Broker::start(&data, &[]);
+    let port = broker.port();
+    let mut first = vec![
+        "sub", "-p", &port, "-V", version, "-i", "dev", "-c", "-q", "1",
+    ];
+    first.extend_from_slice(expiry);
+    first.extend_from_slice(&["-t", "sensors/#", "-C", "1", "-W", "10"]);
+    let subscriber = std::thread::spawn({
+        let first: Vec<String> = first.iter().map(|arg| (*arg).to_owned()).collect();
+        move || hermod().args(&first).stdin(Stdio::null()).output().unwrap()
+    });
+    // Published until the subscriber has it (it may not have subscribed yet).
+    let deadline = Instant::now() + STEP;
+    while !subscriber.is_finished() {
+        assert!(
+            Instant::now() < deadline,
+            "the subscriber never got a message"
+        );
+        publish(&broker, &["-t", "sensors/warmup", "-m", "hi", "-q", "1"]);
+    }
+    assert!(subscriber.join().unwrap().status.success());
+    broker.stop();
+
+    let broker = Broker::start(&data, &[]);
+    assert!(
+        broker
+            .seen
+            .iter()
+            .any(|line| line.contains("recovered the data directory")
+                && line.contains("sessions=1")
+                && line.contains("subscriptions=1")),
+        "{:?}",
+        broker.seen
+    );
+    publish(&broker, &["-t", "sensors/x", "-m", "while away", "-q", "1"]);
+    let port = broker.port();
+    let mut again = vec![
+        "sub", "-p", &port, "-V", version, "-i", "dev", "-c", "-q", "1",
+    ];
+    again.extend_from_slice(expiry);
+    again.extend_from_slice(&["-t", "sensors/#", "-v", "-C", "1", "-W", "10"]);
+    let output = client(&again);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().trim(),
+        "sensors/x while away"
+    );
+    broker.stop();
+}
+
+#[test]
+fn a_v311_persistent_session_survives_a_restart() {
+    check_sessions_survive_a_restart("mqttv311", &[]);
+}
+
+#[test]
+fn a_v5_persistent_session_survives_a_restart() {
+    check_sessions_survive_a_restart("mqttv5", &["-x", "300"]);
+}

@@ -100,7 +100,11 @@ impl SubscriptionOptions {
         }
     }
 
-    fn from_byte(byte: u8, version: ProtocolVersion) -> Result<SubscriptionOptions, DecodeError> {
+    /// Reads the options byte of a SUBSCRIBE entry (reserved bits must be 0).
+    pub fn from_byte(
+        byte: u8,
+        version: ProtocolVersion,
+    ) -> Result<SubscriptionOptions, DecodeError> {
         let reserved = if version.is_v5() {
             option::RESERVED_V5
         } else {
@@ -125,7 +129,8 @@ impl SubscriptionOptions {
         })
     }
 
-    fn to_byte(self, version: ProtocolVersion) -> u8 {
+    /// The options byte of a SUBSCRIBE entry (3.x carries the QoS only).
+    pub fn to_byte(self, version: ProtocolVersion) -> u8 {
         let mut byte = self.qos.bits();
         if version.is_v5() {
             if self.no_local {

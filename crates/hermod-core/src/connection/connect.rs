@@ -262,6 +262,7 @@ impl Connection {
                         }
                         state.expiry = expiry;
                         state.generation += 1;
+                        broker.persist_session(&session, &mut state, self.version);
                         // Overflow while no connection was attached is not this
                         // connection's to answer for (the Disconnect policy).
                         state.dropped = 0;
@@ -282,7 +283,11 @@ impl Connection {
             client_id.clone(),
             expiry,
         ));
-        session.lock().owner = Some(self.id);
+        {
+            let mut state = session.lock();
+            state.owner = Some(self.id);
+            broker.persist_session(&session, &mut state, self.version);
+        }
         broker.sessions().insert(Arc::clone(&session));
         self.session = Some(session);
         false

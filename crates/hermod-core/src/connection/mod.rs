@@ -612,6 +612,10 @@ impl Connection {
                 released = state.take_all_congestion_waiters();
                 state.generation += 1;
                 orphans = state.take_shared_unacknowledged(&self.broker.inner.queued_bytes);
+                // DISCONNECT may have changed the expiry; 0 removes the record (the session
+                // is discarded below).
+                self.broker
+                    .persist_session(&session, &mut state, self.version);
             }
             (
                 owned,

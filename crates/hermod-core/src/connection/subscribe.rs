@@ -7,7 +7,7 @@ use std::time::Instant;
 use hermod_codec::{Packet, QoS, ReasonCode, SubAck, Subscribe, UnsubAck, Unsubscribe};
 
 use super::Connection;
-use crate::broker::{SharedKey, SubscriptionEntry};
+use crate::broker::SubscriptionEntry;
 use crate::routing::{remove_from_index, sends_retained};
 use crate::session::SubscriptionRecord;
 use crate::violation::Violation;
@@ -52,16 +52,20 @@ impl Connection {
                 session: Arc::clone(&session),
                 options,
                 subscription_id,
-                shared: shared_key(text),
+                shared: crate::routing::shared_key(text),
             };
             let existed = self.broker.subscribe(text, entry.clone());
-            session.lock().subscriptions.insert(
-                text.to_owned(),
-                SubscriptionRecord {
+            {
+                let record = SubscriptionRecord {
                     options,
                     subscription_id,
-                },
-            );
+                };
+                let mut state = session.lock();
+                if let Some(persistence) = self.broker.persistence_for(&state) {
+                    persistence.subscription_saved(&session.client_id, text, &record);
+                }
+                state.subscriptions.insert(text.to_owned(), record);
+            }
             if sends_retained(options.retain_handling, existed, filter.is_shared()) {
                 retained.extend(self.broker.retained_for(now, text, &entry));
             }
@@ -90,11 +94,17 @@ impl Connection {
             let reason = match filter {
                 Err(_) => ReasonCode::TOPIC_FILTER_INVALID,
                 Ok(filter) => {
-                    let removed = session
-                        .lock()
-                        .subscriptions
-                        .remove(filter.as_str())
-                        .is_some();
+                    let removed = {
+                        let mut state = session.lock();
+                        let removed = state.subscriptions.remove(filter.as_str()).is_some();
+                        if let Some(persistence) = self.broker.persistence_for(&state) {
+                            if removed {
+                                persistence
+                                    .subscription_removed(&session.client_id, filter.as_str());
+                            }
+                        }
+                        removed
+                    };
                     if removed {
                         remove_from_index(
                             &mut self.broker.index_mut(),
@@ -134,18 +144,5 @@ impl Connection {
         } else {
             ReasonCode::UNSPECIFIED_ERROR
         }
-    }
-}
-
-/// The group and filter of a shared subscription's filter text, if it is one.
-fn shared_key(filter: &str) -> Option<Arc<SharedKey>> {
-    match hermod_router::parse_subscription_filter(filter) {
-        Ok(hermod_router::SubscriptionFilter::Shared { group, filter }) => {
-            Some(Arc::new(SharedKey {
-                group: group.into(),
-                filter: filter.into(),
-            }))
-        }
-        _ => None,
     }
 }

@@ -11,6 +11,7 @@
 //! Nothing the network sends can panic the client: every malformed or unexpected packet is a
 //! [`ClientError`].
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -84,6 +85,10 @@ pub(crate) struct Client {
     keep_alive: Option<Duration>,
     last_sent: Instant,
     ping_sent: Option<Instant>,
+    /// Messages of a resumed session that arrived while a SUBSCRIBE waited for its SUBACK
+    /// (already acknowledged), handed out first by [`Client::next_message`]. Bounded by what
+    /// the broker sends before the SUBACK: its in-flight window and queue.
+    early: VecDeque<Publish>,
 }
 
 /// What [`Client::connect`] returns besides the client.
@@ -119,6 +124,7 @@ impl Client {
             keep_alive,
             last_sent: Instant::now(),
             ping_sent: None,
+            early: VecDeque::new(),
         };
         client.send(&Packet::Connect(Box::new(connect))).await?;
         let packet = tokio::time::timeout(timeout, client.read_packet())
@@ -171,9 +177,10 @@ impl Client {
                     return Ok(suback.reasons);
                 }
                 Packet::Publish(publish) => {
-                    // A retained message may only follow the SUBACK, but a broker may send
-                    // messages of an earlier session first: answer and drop them.
+                    // A retained message may only follow the SUBACK, but a resumed session's
+                    // queued messages may come first: answer and keep them for the caller.
                     self.acknowledge(&publish).await?;
+                    self.early.push_back(publish);
                 }
                 other => self.handle_other(other).await?,
             }
@@ -213,6 +220,9 @@ impl Client {
 
     /// Waits for the next incoming PUBLISH, acknowledging it as its QoS requires.
     pub(crate) async fn next_message(&mut self) -> Result<Publish, ClientError> {
+        if let Some(publish) = self.early.pop_front() {
+            return Ok(publish);
+        }
         loop {
             match self.next_packet().await? {
                 Packet::Publish(publish) => {
