@@ -262,6 +262,7 @@ impl Broker {
             queue_qos0_offline: config.queue_qos0_offline,
             backpressure: config.backpressure,
             backpressure_bytes: config.backpressure_bytes,
+            persistence: self.inner.persistence.as_deref(),
         }
     }
 

@@ -103,6 +103,9 @@ pub struct Delivery {
     /// Set when the message reached this session only through a shared subscription: if the
     /// session disconnects before acknowledging it, another member of the group gets it.
     pub shared: Option<Arc<SharedKey>>,
+    /// Its number in the session's stored queue (see [`crate::persist::Persistence`]); 0 when
+    /// it is not stored (QoS 0, or a session without a stored record).
+    pub seq: u64,
 }
 
 /// A copy of a topic name in its own allocation (a decoded name slices a read buffer, which a

@@ -8,10 +8,23 @@
 use std::fmt;
 use std::time::Duration;
 
-use hermod_codec::{MqttString, ProtocolVersion, TopicName};
+use std::task::{Poll, Waker};
 
-use crate::message::Message;
-use crate::session::SubscriptionRecord;
+use hermod_codec::{MqttString, PacketId, ProtocolVersion, TopicName};
+
+use crate::message::{Delivery, Message};
+use crate::session::{OutboundStage, SubscriptionRecord};
+
+/// A queued or in-flight message read back from a store.
+#[derive(Clone, Debug)]
+pub struct RestoredMessage {
+    /// Its number in the session's stored queue.
+    pub seq: u64,
+    /// The delivery (without shared-subscription membership).
+    pub delivery: Delivery,
+    /// Its packet identifier and stage if it was in flight.
+    pub inflight: Option<(PacketId, OutboundStage)>,
+}
 
 /// What is stored of a persistent session itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,7 +37,7 @@ pub struct SessionRecord {
 
 /// A persistent session read back from a store, to restore with
 /// [`crate::Broker::restore_session`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct RestoredSession {
     /// Its client identifier.
     pub client_id: MqttString,
@@ -32,6 +45,8 @@ pub struct RestoredSession {
     pub record: SessionRecord,
     /// Its subscriptions: topic filter and options.
     pub subscriptions: Vec<(String, SubscriptionRecord)>,
+    /// Its queued and in-flight QoS 1/2 messages, in queue order.
+    pub messages: Vec<RestoredMessage>,
 }
 
 /// A durable store of the broker's state.
@@ -53,6 +68,36 @@ pub trait Persistence: Send + Sync + fmt::Debug {
 
     /// A persistent session unsubscribed.
     fn subscription_removed(&self, client_id: &MqttString, filter: &str);
+
+    /// A QoS 1/2 message was queued for a persistent session under `seq`, or its in-flight
+    /// state changed (`inflight`: packet identifier and stage; recorded for QoS 2, whose
+    /// packet identifier must survive a restart).
+    fn message_saved(
+        &self,
+        client_id: &MqttString,
+        seq: u64,
+        delivery: &Delivery,
+        inflight: Option<(PacketId, OutboundStage)>,
+    );
+
+    /// A stored message of a persistent session is done with: acknowledged, dropped,
+    /// expired, or handed to another member of a shared subscription.
+    fn message_removed(&self, client_id: &MqttString, seq: u64);
+
+    /// The number of the last change submitted (increasing). The acknowledgement of a PUBLISH
+    /// whose routing advanced it waits until [`Persistence::poll_durable`] says the change
+    /// is durable. Default: 0 (changes are durable at once).
+    fn last_change(&self) -> u64 {
+        0
+    }
+
+    /// `Ready(true)` once every change up to `change` is durable, `Ready(false)` if one of
+    /// them failed (the acknowledgement must not report success); otherwise `waker` is woken
+    /// when it is decided. Default: durable.
+    fn poll_durable(&self, change: u64, waker: &Waker) -> Poll<bool> {
+        let _ = (change, waker);
+        Poll::Ready(true)
+    }
 }
 
 impl crate::Broker {
@@ -132,6 +177,28 @@ impl crate::Broker {
                 self.subscribe(&filter, entry);
                 state.subscriptions.insert(filter, record);
             }
+            for restored in restored.messages {
+                state.next_seq = state.next_seq.max(restored.seq);
+                let mut delivery = restored.delivery;
+                delivery.seq = restored.seq;
+                match restored.inflight {
+                    Some((packet_id, stage)) => {
+                        state.inflight.push_back(crate::session::Inflight {
+                            packet_id,
+                            delivery,
+                            stage,
+                        });
+                    }
+                    None => {
+                        let size = delivery.message.queued_size();
+                        state.queued_bytes += size;
+                        self.inner
+                            .queued_bytes
+                            .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+                        state.queue.push_back(delivery);
+                    }
+                }
+            }
             state.generation
         };
         self.sessions().insert(std::sync::Arc::clone(&session));
@@ -146,6 +213,21 @@ impl crate::Broker {
             );
         }
         true
+    }
+
+    /// Removes a stored message (`seq` 0: not stored, nothing to do). Called with the session
+    /// locked.
+    pub(crate) fn unstore(
+        &self,
+        session: &crate::session::SessionCell,
+        state: &crate::session::SessionState,
+        seq: u64,
+    ) {
+        if seq != 0 {
+            if let Some(persistence) = self.persistence_for(state) {
+                persistence.message_removed(&session.client_id, seq);
+            }
+        }
     }
 
     /// The store, when the session has a record in it.

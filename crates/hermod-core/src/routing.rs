@@ -90,6 +90,7 @@ impl Broker {
                 subscription_ids,
                 shared,
                 message: Arc::clone(&message),
+                seq: 0,
             };
             recipients += 1;
             match first
@@ -174,6 +175,7 @@ impl Broker {
                 retain: true,
                 subscription_ids: entry.subscription_id.into_iter().collect(),
                 shared: None,
+                seq: 0,
             });
         });
         deliveries
@@ -250,6 +252,7 @@ impl Broker {
                 subscription_ids: entry.subscription_id.into_iter().collect(),
                 shared: entry.shared.clone(),
                 message: Arc::clone(message),
+                seq: 0,
             };
             if !matches!(
                 entry.session.offer(redelivery, &limits),

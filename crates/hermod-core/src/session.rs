@@ -100,6 +100,11 @@ pub struct SessionState {
     /// Set while the session has a record in the durable store (see
     /// [`crate::persist::Persistence`]): its subscription changes are recorded too.
     pub persisted: bool,
+    /// The last number given to a stored queued message.
+    pub next_seq: u64,
+    /// Numbers of stored messages the queue dropped (overflow), for the caller to remove
+    /// from the store.
+    pub unstored: Vec<u64>,
 }
 
 /// What happened to a delivery offered to a session.
@@ -141,6 +146,8 @@ pub struct QueueLimits<'a> {
     /// Queued bytes from which an online session's publishers are paused (backpressure),
     /// even below the message limit.
     pub backpressure_bytes: usize,
+    /// The durable store, to record QoS 1/2 messages queued for persistent sessions.
+    pub persistence: Option<&'a dyn crate::persist::Persistence>,
 }
 
 impl SessionCell {
@@ -194,7 +201,31 @@ impl SessionCell {
             } else {
                 delivery
             };
+            let stored = match limits.persistence {
+                Some(persistence) if state.persisted && delivery.qos != QoS::AtMostOnce => {
+                    Some(persistence)
+                }
+                _ => None,
+            };
+            let mut delivery = delivery;
+            if stored.is_some() {
+                state.next_seq += 1;
+                delivery.seq = state.next_seq;
+            }
             let outcome = state.enqueue(delivery, limits);
+            if let Some(persistence) = stored {
+                if matches!(
+                    outcome,
+                    Enqueued::Queued | Enqueued::QueuedCongested | Enqueued::DroppedOldest
+                ) {
+                    if let Some(queued) = state.queue.back() {
+                        persistence.message_saved(&self.client_id, queued.seq, queued, None);
+                    }
+                }
+                for seq in state.unstored.drain(..) {
+                    persistence.message_removed(&self.client_id, seq);
+                }
+            }
             let waker = match outcome {
                 Enqueued::Queued
                 | Enqueued::QueuedCongested
@@ -270,6 +301,9 @@ impl SessionState {
                             break;
                         };
                         let freed = oldest.message.queued_size();
+                        if oldest.seq != 0 {
+                            self.unstored.push(oldest.seq);
+                        }
                         self.queued_bytes -= freed;
                         limits.total_bytes.fetch_sub(freed, Ordering::Relaxed);
                         self.dropped += 1;

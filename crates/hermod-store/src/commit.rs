@@ -33,6 +33,18 @@ pub enum Durability {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ticket(u64);
 
+impl Ticket {
+    /// The ticket with this number (as returned by [`Ticket::get`]).
+    pub fn new(number: u64) -> Ticket {
+        Ticket(number)
+    }
+
+    /// Its number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
 /// Where a submission stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TicketState {
@@ -126,6 +138,11 @@ impl Committer {
         drop(state);
         self.shared.work.notify_one();
         ticket
+    }
+
+    /// The last ticket handed out (every later submission gets a higher one).
+    pub fn last_ticket(&self) -> Ticket {
+        Ticket(self.shared.lock().last_submitted)
     }
 
     /// Where `ticket` stands.

@@ -31,9 +31,9 @@ use hermod_codec::{
     Decoder, MqttString, Packet, PacketId, ProtocolVersion, Publish, QoS, Role, SubscriptionId,
     SubscriptionOptions,
 };
-use hermod_core::Message;
 use hermod_core::persist::SessionRecord;
-use hermod_core::session::SubscriptionRecord;
+use hermod_core::session::{OutboundStage, SubscriptionRecord};
+use hermod_core::{Delivery, Message};
 
 /// Why a stored record could not be read back.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -190,6 +190,133 @@ impl Clocks {
             Err(_) => self.instant,
         }
     }
+}
+
+const QUEUED_RECORD_VERSION: u8 = 1;
+
+/// A queued message's key: the client's prefix and the big-endian sequence number, so a
+/// prefix scan returns a session's queue in order.
+pub fn queue_key(client_id: &MqttString, seq: u64) -> Vec<u8> {
+    let mut key = client_prefix(client_id);
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// Splits a key made by [`queue_key`].
+pub fn split_queue_key(key: &[u8]) -> Result<(MqttString, u64), RecordError> {
+    let split = key
+        .len()
+        .checked_sub(9)
+        .ok_or(RecordError::Malformed("short queue key"))?;
+    let (client, rest) = key.split_at(split);
+    if rest.first() != Some(&0) {
+        return Err(RecordError::Malformed("queue key without separator"));
+    }
+    let client = std::str::from_utf8(client)
+        .ok()
+        .and_then(|text| MqttString::new(text).ok())
+        .ok_or(RecordError::Malformed(
+            "client identifier is not an MQTT string",
+        ))?;
+    let mut seq = [0u8; 8];
+    seq.copy_from_slice(rest.get(1..).ok_or(RecordError::Malformed("queue key"))?);
+    Ok((client, u64::from_be_bytes(seq)))
+}
+
+/// A queued message as read back: what the delivery was, and its in-flight state.
+#[derive(Debug)]
+pub struct QueuedRecord {
+    /// The message.
+    pub message: Message,
+    /// The QoS it is delivered with.
+    pub qos: QoS,
+    /// The RETAIN flag to send.
+    pub retain: bool,
+    /// The matching subscriptions' identifiers.
+    pub subscription_ids: Vec<SubscriptionId>,
+    /// Packet identifier and stage, if in flight.
+    pub inflight: Option<(PacketId, OutboundStage)>,
+}
+
+/// Encodes a queued message: `u8` record version (1), `u8` delivered QoS, `u8` RETAIN,
+/// `u8` stage (0 queued, 1 awaiting PUBACK, 2 awaiting PUBREC, 3 awaiting PUBCOMP), `u16`
+/// packet identifier (0 when queued), `u8` count and that many `u32` Subscription Identifiers,
+/// then the message record.
+pub fn encode_queued(
+    delivery: &Delivery,
+    inflight: Option<(PacketId, OutboundStage)>,
+    clocks: Clocks,
+) -> Vec<u8> {
+    let ids = delivery
+        .subscription_ids
+        .get(..255)
+        .unwrap_or(&delivery.subscription_ids);
+    let message = encode_message(&delivery.message, clocks);
+    let mut value = Vec::with_capacity(7 + ids.len() * 4 + message.len());
+    value.push(QUEUED_RECORD_VERSION);
+    value.push(delivery.qos.bits());
+    value.push(u8::from(delivery.retain));
+    let (stage, packet_id) = match inflight {
+        None => (0, 0),
+        Some((packet_id, OutboundStage::AwaitingPubAck)) => (1, packet_id.get()),
+        Some((packet_id, OutboundStage::AwaitingPubRec)) => (2, packet_id.get()),
+        Some((packet_id, OutboundStage::AwaitingPubComp)) => (3, packet_id.get()),
+    };
+    value.push(stage);
+    value.extend_from_slice(&packet_id.to_be_bytes());
+    // At most 255 (a message matches that many subscriptions of one session only in theory).
+    value.push(u8::try_from(ids.len()).unwrap_or(u8::MAX));
+    for id in ids {
+        value.extend_from_slice(&id.get().to_be_bytes());
+    }
+    value.extend_from_slice(&message);
+    value
+}
+
+/// Decodes a queued message.
+pub fn decode_queued(value: &[u8], clocks: Clocks) -> Result<QueuedRecord, RecordError> {
+    let mut header = value;
+    if header.remaining() < 7 {
+        return Err(RecordError::Malformed("short queued record"));
+    }
+    let version = header.get_u8();
+    if version != QUEUED_RECORD_VERSION {
+        return Err(RecordError::Version(version));
+    }
+    let qos = QoS::from_bits(header.get_u8()).ok_or(RecordError::Malformed("QoS"))?;
+    let retain = match header.get_u8() {
+        0 => false,
+        1 => true,
+        _ => return Err(RecordError::Malformed("RETAIN")),
+    };
+    let stage = header.get_u8();
+    let packet_id = PacketId::new(header.get_u16());
+    let inflight = match (stage, packet_id) {
+        (0, _) => None,
+        (1, Some(id)) => Some((id, OutboundStage::AwaitingPubAck)),
+        (2, Some(id)) => Some((id, OutboundStage::AwaitingPubRec)),
+        (3, Some(id)) => Some((id, OutboundStage::AwaitingPubComp)),
+        _ => return Err(RecordError::Malformed("stage")),
+    };
+    let count = usize::from(header.get_u8());
+    if header.remaining() < count * 4 {
+        return Err(RecordError::Malformed("subscription identifiers"));
+    }
+    let mut subscription_ids = Vec::with_capacity(count);
+    for _ in 0..count {
+        subscription_ids.push(
+            SubscriptionId::new(header.get_u32())
+                .ok_or(RecordError::Malformed("subscription identifier"))?,
+        );
+    }
+    let message = decode_message(header, clocks)?;
+    Ok(QueuedRecord {
+        message,
+        qos,
+        retain,
+        subscription_ids,
+        inflight,
+    })
 }
 
 /// Encodes `message` as a stored record.
@@ -382,6 +509,51 @@ mod tests {
         assert_eq!((client.as_str(), filter.as_str()), ("dev/1", "a/+/#"));
         assert!(decode_session(&[1, 9, 0, 0, 0, 1]).is_err());
         assert!(decode_subscription(&[1, 0xff, 0, 0, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn queued_records_round_trip_with_their_stage_and_identifiers() {
+        let clocks = Clocks::now();
+        let delivery = Delivery {
+            message: std::sync::Arc::new(message(QoS::ExactlyOnce, None)),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            subscription_ids: vec![
+                SubscriptionId::new(3).unwrap(),
+                SubscriptionId::new(70_000).unwrap(),
+            ],
+            shared: None,
+            seq: 12,
+        };
+        for inflight in [
+            None,
+            Some((PacketId::new(5).unwrap(), OutboundStage::AwaitingPubAck)),
+            Some((
+                PacketId::new(65_535).unwrap(),
+                OutboundStage::AwaitingPubRec,
+            )),
+            Some((PacketId::MIN, OutboundStage::AwaitingPubComp)),
+        ] {
+            let record =
+                decode_queued(&encode_queued(&delivery, inflight, clocks), clocks).unwrap();
+            assert_eq!(record.inflight, inflight);
+            assert_eq!((record.qos, record.retain), (QoS::AtLeastOnce, false));
+            assert_eq!(record.subscription_ids, delivery.subscription_ids);
+            assert_eq!(record.message.payload, delivery.message.payload);
+            assert_eq!(record.message.qos, QoS::ExactlyOnce);
+        }
+        let value = encode_queued(&delivery, None, clocks);
+        for cut in [0, 3, 8, 14, value.len() - 1] {
+            assert!(
+                decode_queued(&value[..cut], clocks).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let key = queue_key(&MqttString::new("dev").unwrap(), 258);
+        let (client, seq) = split_queue_key(&key).unwrap();
+        assert_eq!((client.as_str(), seq), ("dev", 258));
+        // Sequence numbers sort as numbers.
+        assert!(queue_key(&client, 255) < queue_key(&client, 256));
     }
 
     #[test]

@@ -6,17 +6,22 @@ use std::time::{Duration, Instant};
 use std::collections::BTreeMap;
 
 use hermod_codec::{MqttString, TopicName};
-use hermod_core::Message;
-use hermod_core::persist::{Persistence, RestoredSession, SessionRecord};
-use hermod_core::session::SubscriptionRecord;
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+
+use hermod_codec::PacketId;
+use hermod_core::persist::{Persistence, RestoredMessage, RestoredSession, SessionRecord};
+use hermod_core::session::{OutboundStage, SubscriptionRecord};
+use hermod_core::{Delivery, Message};
 
 use crate::backend::{Backend, FjallBackend, Op, Space};
-use crate::commit::{Committer, Durability};
+use crate::commit::{Committer, Durability, Ticket, TicketState};
 use crate::data_dir::DataDir;
 use crate::error::StoreError;
 use crate::record::{
-    Clocks, client_prefix, decode_message, decode_session, decode_subscription, encode_message,
-    encode_session, encode_subscription, split_subscription_key, subscription_key,
+    Clocks, client_prefix, decode_message, decode_queued, decode_session, decode_subscription,
+    encode_message, encode_queued, encode_session, encode_subscription, queue_key, split_queue_key,
+    split_subscription_key, subscription_key,
 };
 
 /// How to open the store.
@@ -33,8 +38,10 @@ pub struct StoreConfig {
 pub struct Recovered {
     /// Retained messages (already expired ones are left out and deleted).
     pub retained: Vec<Message>,
-    /// Persistent sessions with their subscriptions.
+    /// Persistent sessions with their subscriptions and messages.
     pub sessions: Vec<RestoredSession>,
+    /// Queued and in-flight messages among them.
+    pub messages: usize,
     /// How long opening and reading took.
     pub elapsed: Duration,
 }
@@ -119,6 +126,7 @@ fn recover(
                 client_id,
                 record,
                 subscriptions: Vec::new(),
+                messages: Vec::new(),
             },
         );
     }
@@ -136,6 +144,42 @@ fn recover(
                 key,
             }),
         }
+    }
+    for (key, value) in backend.scan(Space::Queue, b"")? {
+        let (client_id, seq) =
+            split_queue_key(&key).map_err(|reason| corrupt("queued message", &key, reason))?;
+        let record = decode_queued(&value, clocks)
+            .map_err(|reason| corrupt("queued message", &key, reason))?;
+        let Some(session) = sessions.get_mut(client_id.as_str().as_bytes()) else {
+            cleanup.push(Op::Delete {
+                space: Space::Queue,
+                key,
+            });
+            continue;
+        };
+        // An expired message still in flight at QoS 2 after PUBREC is kept: its flow must
+        // complete with PUBREL.
+        let released = matches!(record.inflight, Some((_, OutboundStage::AwaitingPubComp)));
+        if record.message.is_expired(clocks.instant) && !released {
+            cleanup.push(Op::Delete {
+                space: Space::Queue,
+                key,
+            });
+            continue;
+        }
+        recovered.messages += 1;
+        session.messages.push(RestoredMessage {
+            seq,
+            delivery: Delivery {
+                message: Arc::new(record.message),
+                qos: record.qos,
+                retain: record.retain,
+                subscription_ids: record.subscription_ids,
+                shared: None,
+                seq,
+            },
+            inflight: record.inflight,
+        });
     }
     recovered.sessions = sessions.into_values().collect();
     Ok((recovered, cleanup))
@@ -202,5 +246,36 @@ impl Persistence for Store {
             space: Space::Subscriptions,
             key: subscription_key(client_id, filter),
         }]);
+    }
+
+    fn message_saved(
+        &self,
+        client_id: &MqttString,
+        seq: u64,
+        delivery: &Delivery,
+        inflight: Option<(PacketId, OutboundStage)>,
+    ) {
+        self.committer.submit([Op::Put {
+            space: Space::Queue,
+            key: queue_key(client_id, seq),
+            value: encode_queued(delivery, inflight, Clocks::now()),
+        }]);
+    }
+
+    fn message_removed(&self, client_id: &MqttString, seq: u64) {
+        self.committer.submit([Op::Delete {
+            space: Space::Queue,
+            key: queue_key(client_id, seq),
+        }]);
+    }
+
+    fn last_change(&self) -> u64 {
+        self.committer.last_ticket().get()
+    }
+
+    fn poll_durable(&self, change: u64, waker: &Waker) -> Poll<bool> {
+        self.committer
+            .poll_durable(Ticket::new(change), waker)
+            .map(|state| state == TicketState::Durable)
     }
 }

@@ -171,8 +171,8 @@ fn periodic_mode_acknowledges_on_apply_and_syncs_on_its_interval() {
     let ticket = committer.submit([put(1)]);
     assert_eq!(committer.wait(ticket), TicketState::Durable);
     synced.recv_timeout(BOUND).unwrap();
+    // The backend's durable copy has it (the writer counts the sync just after).
     assert_eq!(control.lock().unwrap().synced.len(), 1);
-    assert!(committer.stats().syncs >= 1);
 }
 
 #[test]

@@ -176,3 +176,70 @@ fn sessions_come_back_with_their_subscriptions_and_removed_ones_leave_nothing() 
     let kept_b = &recovered.sessions[0].subscriptions[1].1;
     assert_eq!(kept_b.options.qos, QoS::ExactlyOnce);
 }
+
+#[test]
+fn queued_and_in_flight_messages_come_back_in_order_under_their_session() {
+    use hermod_codec::{PacketId, ProtocolVersion};
+    use hermod_core::Delivery;
+    use hermod_core::persist::SessionRecord;
+    use hermod_core::session::OutboundStage;
+    use std::sync::Arc;
+
+    let root = tempfile::tempdir().unwrap();
+    let dev = MqttString::new("dev").unwrap();
+    let delivery = |payload: &'static [u8], expires_at| Delivery {
+        message: Arc::new(retained("t", payload, expires_at)),
+        qos: QoS::AtLeastOnce,
+        retain: false,
+        subscription_ids: Vec::new(),
+        shared: None,
+        seq: 0,
+    };
+    let soon = Instant::now() + Duration::from_millis(1);
+    {
+        let (store, _) = Store::open(&config(root.path(), Durability::Sync)).unwrap();
+        store.session_saved(
+            &dev,
+            &SessionRecord {
+                version: ProtocolVersion::V5,
+                expiry: Duration::from_secs(300),
+            },
+        );
+        for seq in 1..=300 {
+            store.message_saved(&dev, seq, &delivery(b"m", None), None);
+        }
+        for seq in 1..=297 {
+            store.message_removed(&dev, seq);
+        }
+        store.message_saved(
+            &dev,
+            298,
+            &delivery(b"m", None),
+            Some((PacketId::new(4).unwrap(), OutboundStage::AwaitingPubRec)),
+        );
+        store.message_saved(&dev, 301, &delivery(b"gone", Some(soon)), None);
+        // A last change, to wait on: everything before it is durable too.
+        store.message_saved(&dev, 302, &delivery(b"last", None), None);
+        let last = store.last_change();
+        let waker = std::task::Waker::noop();
+        while store.poll_durable(last, waker).is_pending() {
+            std::thread::yield_now();
+        }
+        while Instant::now() <= soon {
+            std::thread::yield_now();
+        }
+    }
+    let (_store, recovered) = Store::open(&config(root.path(), Durability::Sync)).unwrap();
+    assert_eq!(recovered.messages, 4);
+    let session = &recovered.sessions[0];
+    let got: Vec<(u64, Option<u16>)> = session
+        .messages
+        .iter()
+        .map(|message| (message.seq, message.inflight.map(|(id, _)| id.get())))
+        .collect();
+    assert_eq!(got, [(298, Some(4)), (299, None), (300, None), (302, None)]);
+    assert_eq!(
+        session.messages[3].delivery.message.payload,
+        Bytes::from_static(b"last")
+    );
+}

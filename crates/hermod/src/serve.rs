@@ -49,6 +49,7 @@ pub(crate) fn serve(args: &ServeArgs) -> anyhow::Result<()> {
                 data_dir = %store.path().display(),
                 sessions,
                 subscriptions,
+                messages = recovered.messages,
                 retained,
                 elapsed_ms = recovered.elapsed.as_millis(),
                 "recovered the data directory"

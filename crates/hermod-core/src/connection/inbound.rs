@@ -41,7 +41,7 @@ impl Connection {
                     // A retransmission before PUBREL: acknowledge again, do not forward twice
                     // (MQTT-4.3.3-10).
                     drop(state);
-                    self.send(&Packet::PubRec(PubRec::new(packet_id)));
+                    self.send_publish_ack(Packet::PubRec(PubRec::new(packet_id)), None);
                     return Ok(());
                 }
                 if state.incoming_qos2.len() >= usize::from(config.receive_maximum.get()) {
@@ -67,12 +67,16 @@ impl Connection {
                 publisher: self.session.as_ref().map(|session| session.id),
                 publisher_client_id: self.client_id.clone(),
             });
+            let before = self.last_store_change();
             let recipients =
                 self.broker
                     .publish_noting_congestion(now, message, &mut self.congested_on);
-            self.acknowledge(publish.qos, packet_id, recipients, None);
+            // Stored for a persistent session: the acknowledgement waits until it is durable.
+            let after = self.last_store_change();
+            let wait_for = (after > before).then_some(after);
+            self.acknowledge(publish.qos, packet_id, recipients, None, wait_for);
         } else {
-            self.acknowledge(publish.qos, packet_id, 0, refusal);
+            self.acknowledge(publish.qos, packet_id, 0, refusal, None);
         }
         Ok(())
     }
@@ -100,6 +104,7 @@ impl Connection {
         packet_id: Option<PacketId>,
         recipients: usize,
         refusal: Option<ReasonCode>,
+        wait_for: Option<u64>,
     ) {
         let Some(packet_id) = packet_id else { return };
         let reason = match (self.version.is_v5(), refusal) {
@@ -114,7 +119,7 @@ impl Connection {
             QoS::AtLeastOnce => {
                 let mut ack = PubAck::with_reason(packet_id, reason);
                 ack.properties.reason_string = reason_string;
-                self.send(&Packet::PubAck(ack));
+                self.send_publish_ack(Packet::PubAck(ack), wait_for);
             }
             QoS::ExactlyOnce => {
                 if !reason.is_success() {
@@ -125,7 +130,7 @@ impl Connection {
                 }
                 let mut ack = PubRec::with_reason(packet_id, reason);
                 ack.properties.reason_string = reason_string;
-                self.send(&Packet::PubRec(ack));
+                self.send_publish_ack(Packet::PubRec(ack), wait_for);
             }
         }
     }
@@ -199,12 +204,30 @@ impl Connection {
                         .is_some_and(|entry| entry.stage == OutboundStage::AwaitingPubRec);
                     if !reason.is_success() {
                         // The client refused the message: the flow ends here.
-                        state.inflight.remove(position);
+                        if let Some(entry) = state.inflight.remove(position) {
+                            self.broker.unstore(&session, &state, entry.delivery.seq);
+                        }
                         return Ok(());
                     }
                     if awaiting_rec {
+                        let persistence = self.broker.persistence_for(&state).is_some();
                         if let Some(entry) = state.inflight.get_mut(position) {
                             entry.stage = OutboundStage::AwaitingPubComp;
+                        }
+                        if persistence {
+                            if let (Some(entry), Some(persistence)) = (
+                                state.inflight.get(position),
+                                self.broker.persistence_for(&state),
+                            ) {
+                                if entry.delivery.seq != 0 {
+                                    persistence.message_saved(
+                                        &session.client_id,
+                                        entry.delivery.seq,
+                                        &entry.delivery,
+                                        Some((packet_id, OutboundStage::AwaitingPubComp)),
+                                    );
+                                }
+                            }
                         }
                     }
                     true
@@ -237,7 +260,9 @@ impl Connection {
                     .get(position)
                     .is_some_and(|entry| entry.stage == stage)
                 {
-                    state.inflight.remove(position);
+                    if let Some(entry) = state.inflight.remove(position) {
+                        self.broker.unstore(session, &state, entry.delivery.seq);
+                    }
                     return;
                 }
             }

@@ -11,6 +11,7 @@
 //!    socket; when the socket closes first, call [`Connection::handle_close`].
 
 mod connect;
+mod held;
 mod inbound;
 mod outbound;
 mod subscribe;
@@ -55,6 +56,9 @@ pub enum CloseReason {
     ServerShutdown,
     /// The session queue overflowed under the Disconnect policy.
     QuotaExceeded,
+    /// A QoS 1/2 message of an MQTT 3.x client could not be stored, and 3.x has no negative
+    /// acknowledgement.
+    StorageFailure,
 }
 
 impl CloseReason {
@@ -154,6 +158,8 @@ pub struct Connection {
     close: Option<CloseReason>,
     /// Why, in words, for the Reason String of the DISCONNECT or CONNACK (MQTT 5).
     close_text: Option<Box<str>>,
+    /// Acknowledgements waiting for the store (see `held`); boxed and made on first use.
+    held_acks: Option<Box<held::HeldAcks>>,
 }
 
 /// The MQTT 5 topic aliases of one connection.
@@ -208,6 +214,7 @@ impl Broker {
             sent_unflushed: 0,
             close: None,
             close_text: None,
+            held_acks: None,
         }
     }
 }
@@ -325,6 +332,7 @@ impl Connection {
             && self.pause_allowed
             && self.tx.is_empty()
             && !self.more_to_send
+            && !self.has_held_acks()
     }
 
     /// Registers the task waker to call when deliveries arrive for this connection's session
@@ -333,6 +341,14 @@ impl Connection {
     /// `poll_transmit` instead of sleeping (their wake may have reached the task while it was
     /// busy elsewhere).
     pub fn set_waker(&self, waker: &Waker) -> bool {
+        if let (Some(held), Some(persistence)) = (
+            self.held_acks.as_deref(),
+            self.broker.inner.persistence.as_deref(),
+        ) {
+            if held.first_ready(persistence, waker) {
+                return true;
+            }
+        }
         if let Some(session) = &self.session {
             let mut state = session.lock();
             if state.owner != Some(self.id) || state.discarded {
@@ -627,11 +643,21 @@ impl Connection {
         };
         released.into_iter().for_each(|(_, waker)| waker.wake());
         if !orphans.is_empty() {
+            {
+                let state = session.lock();
+                for orphan in &orphans {
+                    self.broker.unstore(&session, &state, orphan.seq);
+                }
+            }
             let kept = self.broker.redeliver_shared(session.id, orphans);
             if !kept.is_empty() {
-                session
-                    .lock()
-                    .requeue_front(kept, &self.broker.inner.queued_bytes);
+                let mut state = session.lock();
+                if let Some(persistence) = self.broker.persistence_for(&state) {
+                    for delivery in kept.iter().filter(|delivery| delivery.seq != 0) {
+                        persistence.message_saved(&session.client_id, delivery.seq, delivery, None);
+                    }
+                }
+                state.requeue_front(kept, &self.broker.inner.queued_bytes);
             }
         }
         if !owned {

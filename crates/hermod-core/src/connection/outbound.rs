@@ -29,6 +29,9 @@ impl Connection {
         if self.phase == Phase::Active {
             self.handle_timeout(now);
         }
+        if self.has_held_acks() {
+            self.release_acks(now, std::task::Waker::noop());
+        }
         if self.phase == Phase::Active {
             self.drain_queue(now);
         }
@@ -104,6 +107,11 @@ impl Connection {
                     };
                     if delivery.message.is_expired(now) {
                         Stats::bump(&self.broker.stats().messages_expired);
+                        if let Some(persistence) = broker.persistence_for(&state) {
+                            if delivery.seq != 0 {
+                                persistence.message_removed(&session.client_id, delivery.seq);
+                            }
+                        }
                         continue;
                     }
                     let packet_id = if delivery.qos == QoS::AtMostOnce {
@@ -113,14 +121,27 @@ impl Connection {
                             state.requeue_front(vec![delivery], total_bytes);
                             break;
                         };
+                        let stage = if delivery.qos == QoS::AtLeastOnce {
+                            OutboundStage::AwaitingPubAck
+                        } else {
+                            OutboundStage::AwaitingPubRec
+                        };
+                        // A QoS 2 message keeps its packet identifier over a restart (the
+                        // client may hold it as received); a QoS 1 one may get a new one.
+                        if stage == OutboundStage::AwaitingPubRec && delivery.seq != 0 {
+                            if let Some(persistence) = broker.persistence_for(&state) {
+                                persistence.message_saved(
+                                    &session.client_id,
+                                    delivery.seq,
+                                    &delivery,
+                                    Some((packet_id, stage)),
+                                );
+                            }
+                        }
                         state.inflight.push_back(Inflight {
                             packet_id,
                             delivery: delivery.clone(),
-                            stage: if delivery.qos == QoS::AtLeastOnce {
-                                OutboundStage::AwaitingPubAck
-                            } else {
-                                OutboundStage::AwaitingPubRec
-                            },
+                            stage,
                         });
                         Some(packet_id)
                     };
@@ -135,12 +156,13 @@ impl Connection {
             let full = batch.len() == DRAIN_BATCH;
             for (delivery, packet_id) in batch.drain(..) {
                 if !self.send_delivery(now, &delivery, packet_id, false) {
+                    let mut state = session.lock();
                     if let Some(packet_id) = packet_id {
-                        let mut state = session.lock();
                         if let Some(position) = state.inflight_position(packet_id) {
                             state.inflight.remove(position);
                         }
                     }
+                    broker.unstore(&session, &state, delivery.seq);
                 }
             }
             if !full {
@@ -198,6 +220,7 @@ impl Connection {
                         if let Some(position) = state.inflight_position(entry.packet_id) {
                             state.inflight.remove(position);
                         }
+                        self.broker.unstore(&session, &state, entry.delivery.seq);
                     }
                 }
             }
@@ -265,6 +288,7 @@ impl Connection {
                 if let Some(position) = state.inflight_position(entry.packet_id) {
                     state.inflight.remove(position);
                 }
+                self.broker.unstore(session, &state, entry.delivery.seq);
             }
         }
     }

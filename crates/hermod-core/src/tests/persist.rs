@@ -7,8 +7,11 @@ use hermod_codec::{MqttString, QoS, TopicName};
 
 use super::harness::*;
 use crate::message::Message;
-use crate::persist::{Persistence, RestoredSession, SessionRecord};
-use crate::session::SubscriptionRecord;
+use hermod_codec::{Packet, PacketId, ReasonCode};
+
+use crate::message::Delivery;
+use crate::persist::{Persistence, RestoredMessage, RestoredSession, SessionRecord};
+use crate::session::{OutboundStage, SubscriptionRecord};
 use crate::{Broker, BrokerConfig};
 
 /// Records every call, as (topic, payload or `None` for cleared).
@@ -18,16 +21,44 @@ struct Recorder {
     kept: Mutex<Vec<Message>>,
     /// Session events, as text: "saved id 60s", "removed id", "sub id filter", "unsub id filter".
     sessions: Mutex<Vec<String>>,
+    /// Message events, as text: "+dev 1", "+dev 1 #3 AwaitingPubRec", "-dev 1".
+    messages: Mutex<Vec<String>>,
+    /// Number of calls so far (the change numbers).
+    changes_made: std::sync::atomic::AtomicU64,
+    /// Changes up to this one are durable; `None`: all of them.
+    durable_upto: Mutex<Option<u64>>,
+    /// Changes above `durable_upto` failed instead of waiting.
+    failing: std::sync::atomic::AtomicBool,
 }
 
 impl Recorder {
     fn session_events(&self) -> Vec<String> {
         std::mem::take(&mut *self.sessions.lock().unwrap())
     }
+
+    fn message_events(&self) -> Vec<String> {
+        std::mem::take(&mut *self.messages.lock().unwrap())
+    }
+
+    fn change(&self) {
+        self.changes_made
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// From now on, changes are durable only up to the current one (slow disk).
+    fn hold(&self) {
+        *self.durable_upto.lock().unwrap() = Some(self.last_change());
+    }
+
+    /// The disk caught up.
+    fn release(&self) {
+        *self.durable_upto.lock().unwrap() = None;
+    }
 }
 
 impl Persistence for Recorder {
     fn retained_changed(&self, topic: &TopicName, message: Option<&Message>) {
+        self.change();
         self.changes.lock().unwrap().push((
             topic.as_str().to_owned(),
             message.map(|message| message.payload.to_vec()),
@@ -38,6 +69,7 @@ impl Persistence for Recorder {
     }
 
     fn session_saved(&self, client_id: &MqttString, record: &SessionRecord) {
+        self.change();
         self.sessions
             .lock()
             .unwrap()
@@ -45,6 +77,7 @@ impl Persistence for Recorder {
     }
 
     fn session_removed(&self, client_id: &MqttString) {
+        self.change();
         self.sessions
             .lock()
             .unwrap()
@@ -52,6 +85,7 @@ impl Persistence for Recorder {
     }
 
     fn subscription_saved(&self, client_id: &MqttString, filter: &str, _: &SubscriptionRecord) {
+        self.change();
         self.sessions
             .lock()
             .unwrap()
@@ -59,10 +93,53 @@ impl Persistence for Recorder {
     }
 
     fn subscription_removed(&self, client_id: &MqttString, filter: &str) {
+        self.change();
         self.sessions
             .lock()
             .unwrap()
             .push(format!("unsub {client_id} {filter}"));
+    }
+
+    fn message_saved(
+        &self,
+        client_id: &MqttString,
+        seq: u64,
+        _delivery: &Delivery,
+        inflight: Option<(PacketId, OutboundStage)>,
+    ) {
+        self.change();
+        let text = match inflight {
+            Some((packet_id, stage)) => {
+                format!("+{client_id} {seq} #{} {stage:?}", packet_id.get())
+            }
+            None => format!("+{client_id} {seq}"),
+        };
+        self.messages.lock().unwrap().push(text);
+    }
+
+    fn message_removed(&self, client_id: &MqttString, seq: u64) {
+        self.change();
+        self.messages
+            .lock()
+            .unwrap()
+            .push(format!("-{client_id} {seq}"));
+    }
+
+    fn last_change(&self) -> u64 {
+        self.changes_made.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn poll_durable(&self, change: u64, _waker: &std::task::Waker) -> std::task::Poll<bool> {
+        match *self.durable_upto.lock().unwrap() {
+            Some(upto) if change > upto => {
+                if self.failing.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::task::Poll::Ready(false)
+                } else {
+                    std::task::Poll::Pending
+                }
+            }
+            _ => std::task::Poll::Ready(true),
+        }
     }
 }
 
@@ -201,6 +278,7 @@ fn a_restored_session_is_present_keeps_its_subscriptions_and_expires_on_time() {
                 subscription_id: None,
             },
         )],
+        messages: Vec::new(),
     };
     assert!(
         world
@@ -229,6 +307,7 @@ fn a_restored_session_is_present_keeps_its_subscriptions_and_expires_on_time() {
             expiry: std::time::Duration::from_secs(50),
         },
         subscriptions: Vec::new(),
+        messages: Vec::new(),
     };
     assert!(world.broker.restore_session(world.clock.now(), idle));
     world.advance(std::time::Duration::from_secs(49));
@@ -239,4 +318,241 @@ fn a_restored_session_is_present_keeps_its_subscriptions_and_expires_on_time() {
     world.advance(std::time::Duration::from_secs(50));
     assert!(world.broker.session(&mqtt_string("dev")).is_none());
     assert_eq!(recorder.session_events(), ["removed dev"]);
+}
+
+fn ack_reason(packet: &Option<Packet>) -> Option<ReasonCode> {
+    match packet {
+        Some(Packet::PubAck(ack)) => Some(ack.reason),
+        Some(Packet::PubRec(rec)) => Some(rec.reason),
+        _ => None,
+    }
+}
+
+#[test]
+fn queued_qos1_and_qos2_messages_of_persistent_sessions_are_recorded_until_acknowledged() {
+    let (world, recorder) = durable_world(BrokerConfig::default());
+    let (mut device, _) = world.connect(persistent(V5, "dev", 60));
+    device.subscribe("t/#", QoS::ExactlyOnce);
+    let mut clean = world.client(V5, "clean");
+    clean.subscribe("t/#", QoS::AtLeastOnce);
+    let mut publisher = world.client(V5, "pub");
+    recorder.message_events();
+
+    publisher.publish("t/0", b"zero", QoS::AtMostOnce, 0);
+    publisher
+        .publish("t/1", b"one", QoS::AtLeastOnce, 1)
+        .unwrap();
+    publisher
+        .publish("t/2", b"two", QoS::ExactlyOnce, 2)
+        .unwrap();
+    // Only the persistent session's QoS 1/2 messages; the clean session's never.
+    assert_eq!(recorder.message_events(), ["+dev 1", "+dev 2"]);
+    clean.publishes();
+
+    let got = device.publishes();
+    assert_eq!(payloads(&got), ["zero", "one", "two"]);
+    // QoS 2 keeps its packet identifier on disk once sent.
+    let two = got[2].packet_id.unwrap();
+    assert_eq!(
+        recorder.message_events(),
+        [format!("+dev 2 #{} AwaitingPubRec", two.get())]
+    );
+    device
+        .send(Packet::PubAck(hermod_codec::PubAck::new(
+            got[1].packet_id.unwrap(),
+        )))
+        .unwrap();
+    device
+        .send(Packet::PubRec(hermod_codec::PubRec::new(two)))
+        .unwrap();
+    assert_eq!(
+        recorder.message_events(),
+        [
+            "-dev 1".to_owned(),
+            format!("+dev 2 #{} AwaitingPubComp", two.get())
+        ]
+    );
+    device.received();
+    device
+        .send(Packet::PubComp(hermod_codec::PubComp::new(two)))
+        .unwrap();
+    assert_eq!(recorder.message_events(), ["-dev 2"]);
+}
+
+#[test]
+fn overflow_and_expiry_remove_what_they_drop() {
+    let (world, recorder) = durable_world(BrokerConfig {
+        max_queued_messages: 2,
+        ..BrokerConfig::default()
+    });
+    let (mut device, _) = world.connect(persistent(V5, "dev", 60));
+    device.subscribe("t", QoS::AtLeastOnce);
+    device.close();
+    let mut publisher = world.client(V5, "pub");
+    recorder.message_events();
+    for id in 1..=3 {
+        publisher.publish("t", b"m", QoS::AtLeastOnce, id).unwrap();
+    }
+    // Drop-oldest: the first one goes when the third arrives.
+    assert_eq!(
+        recorder.message_events(),
+        ["+dev 1", "+dev 2", "+dev 3", "-dev 1"]
+    );
+}
+
+#[test]
+fn acknowledgements_wait_for_the_store_and_keep_their_order() {
+    for version in [V3, V5] {
+        let (world, recorder) = durable_world(BrokerConfig::default());
+        let (mut device, _) = world.connect(persistent(version, "dev", 60));
+        device.subscribe("stored", QoS::AtLeastOnce);
+        device.close();
+        let mut publisher = world.client(version, "pub");
+
+        recorder.hold();
+        // Stored for "dev": held. Not stored (no subscriber): held behind it, in order.
+        assert!(
+            publisher
+                .publish("stored", b"a", QoS::AtLeastOnce, 1)
+                .is_none()
+        );
+        assert!(
+            publisher
+                .publish("nobody", b"b", QoS::AtLeastOnce, 2)
+                .is_none()
+        );
+        assert!(
+            publisher
+                .publish("stored", b"c", QoS::ExactlyOnce, 3)
+                .is_none()
+        );
+        assert!(
+            !publisher.connection.is_idle(),
+            "{version}: not parked with held acks"
+        );
+        assert!(publisher.received().is_empty());
+
+        recorder.release();
+        let acks: Vec<(u16, bool)> = publisher
+            .received()
+            .into_iter()
+            .filter_map(|packet| match packet {
+                Packet::PubAck(ack) => Some((ack.packet_id.get(), true)),
+                Packet::PubRec(rec) => Some((rec.packet_id.get(), false)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(acks, [(1, true), (2, true), (3, false)], "{version}");
+        // Nothing held any more: the next one goes at once.
+        assert!(
+            publisher
+                .publish("stored", b"d", QoS::AtLeastOnce, 4)
+                .is_some()
+        );
+    }
+}
+
+#[test]
+fn a_message_the_store_could_not_keep_is_refused_not_acknowledged() {
+    let (world, recorder) = durable_world(BrokerConfig::default());
+    let (mut device, _) = world.connect(persistent(V5, "dev", 60));
+    device.subscribe("stored", QoS::AtLeastOnce);
+    device.close();
+
+    let mut v5 = world.client(V5, "pub5");
+    recorder.hold();
+    recorder
+        .failing
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let refused = v5.publish("stored", b"a", QoS::AtLeastOnce, 1);
+    assert_eq!(ack_reason(&refused), Some(ReasonCode::UNSPECIFIED_ERROR));
+    let refused = v5.publish("stored", b"b", QoS::ExactlyOnce, 2);
+    assert_eq!(ack_reason(&refused), Some(ReasonCode::UNSPECIFIED_ERROR));
+    // The QoS 2 flow ended: the same packet id is a new message.
+    recorder.release();
+    let accepted = v5.publish("stored", b"b", QoS::ExactlyOnce, 2);
+    assert_eq!(ack_reason(&accepted), Some(ReasonCode::SUCCESS));
+
+    // MQTT 3.1.1 has no negative PUBACK: the connection closes unacknowledged.
+    let mut v3 = world.client(V3, "pub3");
+    recorder.hold();
+    assert!(v3.publish("stored", b"c", QoS::AtLeastOnce, 1).is_none());
+    assert_eq!(v3.closed(), Some(crate::CloseReason::StorageFailure));
+}
+
+#[test]
+fn restored_messages_are_queued_and_in_flight_ones_resent_with_their_packet_ids() {
+    let (world, recorder) = durable_world(BrokerConfig::default());
+    let message = |payload: &'static [u8]| {
+        std::sync::Arc::new(Message {
+            topic: TopicName::new("t").unwrap(),
+            payload: bytes::Bytes::from_static(payload),
+            qos: QoS::ExactlyOnce,
+            retain: false,
+            properties: Default::default(),
+            publisher: None,
+            publisher_client_id: mqtt_string("pub"),
+            expires_at: None,
+            encoded: Default::default(),
+        })
+    };
+    let delivery = |payload, qos| Delivery {
+        message: message(payload),
+        qos,
+        retain: false,
+        subscription_ids: Vec::new(),
+        shared: None,
+        seq: 0,
+    };
+    let restored = RestoredSession {
+        client_id: mqtt_string("dev"),
+        record: SessionRecord {
+            version: V5,
+            expiry: std::time::Duration::from_secs(100),
+        },
+        subscriptions: Vec::new(),
+        messages: vec![
+            RestoredMessage {
+                seq: 4,
+                delivery: delivery(b"released", QoS::ExactlyOnce),
+                inflight: Some((packet_id(7), OutboundStage::AwaitingPubComp)),
+            },
+            RestoredMessage {
+                seq: 5,
+                delivery: delivery(b"sent", QoS::ExactlyOnce),
+                inflight: Some((packet_id(9), OutboundStage::AwaitingPubRec)),
+            },
+            RestoredMessage {
+                seq: 6,
+                delivery: delivery(b"queued", QoS::AtLeastOnce),
+                inflight: None,
+            },
+        ],
+    };
+    assert!(world.broker.restore_session(world.clock.now(), restored));
+    let (mut device, connack) = world.connect(persistent(V5, "dev", 100));
+    assert!(connack.session_present);
+    let packets = device.received();
+    let summary: Vec<String> = packets
+        .iter()
+        .map(|packet| match packet {
+            Packet::PubRel(rel) => format!("PUBREL {}", rel.packet_id.get()),
+            Packet::Publish(publish) => format!(
+                "PUBLISH {} dup={} {}",
+                publish.packet_id.map_or(0, PacketId::get),
+                publish.dup,
+                String::from_utf8_lossy(&publish.payload)
+            ),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(summary[0], "PUBREL 7");
+    assert_eq!(summary[1], "PUBLISH 9 dup=true sent");
+    assert!(summary[2].ends_with("dup=false queued"), "{summary:?}");
+    // Numbering continues after the restored ones.
+    device.subscribe("x", QoS::AtLeastOnce);
+    let mut publisher = world.client(V5, "pub");
+    recorder.message_events();
+    publisher.publish("x", b"new", QoS::AtLeastOnce, 1).unwrap();
+    assert_eq!(recorder.message_events(), ["+dev 7"]);
 }

@@ -1,0 +1,304 @@
+//! Crash tests: a publisher sends QoS 1 (and QoS 2) messages into an offline persistent
+//! subscriber's session, the broker is killed with SIGKILL at an arbitrary point, restarted on
+//! the same data directory, and the subscriber, reconnecting, gets its session back (Session
+//! Present 1) and every message whose PUBACK (PUBREC) the publisher received. Duplicates are
+//! allowed at QoS 1, none at QoS 2.
+//!
+//! The clients are written here on `hermod-codec` over plain sockets, so the test controls
+//! exactly what was acknowledged. Everything runs on 127.0.0.1 with bounded waits.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on a broken fixture.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use hermod_codec::{
+    Connect, Decoder, MqttString, Packet, PacketId, ProtocolVersion, PubAck, PubComp, PubRec,
+    PubRel, Publish, QoS, Role, Subscribe, SubscriptionOptions, TopicFilter, TopicName,
+};
+
+const STEP: Duration = Duration::from_secs(30);
+const TOPIC: &str = "crash/t";
+
+/// A broker child on 127.0.0.1:0 with `--data-dir`.
+struct Broker {
+    child: Child,
+    address: SocketAddr,
+}
+
+impl Broker {
+    fn start(data_dir: &Path) -> Broker {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hermod"))
+            .env_clear()
+            .args(["--port", "0", "--data-dir"])
+            .arg(data_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (lines_tx, lines) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                let _ = lines_tx.send(line);
+            }
+        });
+        let address = loop {
+            let line = lines.recv_timeout(STEP).expect("hermod went quiet");
+            if let Some(address) = line
+                .split_whitespace()
+                .find_map(|field| field.strip_prefix("listen="))
+                .filter(|_| line.contains("listening;"))
+            {
+                break address.parse().unwrap();
+            }
+        };
+        Broker { child, address }
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A minimal MQTT client over a socket, on the codec.
+struct Client {
+    stream: TcpStream,
+    decoder: Decoder,
+    version: ProtocolVersion,
+    read: BytesMut,
+}
+
+impl Client {
+    /// Connects; returns the client and Session Present.
+    fn connect(
+        address: SocketAddr,
+        version: ProtocolVersion,
+        id: &str,
+        clean: bool,
+    ) -> (Client, bool) {
+        let stream = TcpStream::connect(address).unwrap();
+        stream.set_read_timeout(Some(STEP)).unwrap();
+        let mut client = Client {
+            stream,
+            decoder: Decoder::with_version(Role::Client, version),
+            version,
+            read: BytesMut::with_capacity(64 * 1024),
+        };
+        let mut connect = Connect::new(version, MqttString::new(id).unwrap());
+        connect.clean_start = clean;
+        if version.is_v5() && !clean {
+            connect.properties.session_expiry_interval = Some(3600);
+        }
+        client.send(&Packet::Connect(Box::new(connect)));
+        match client.next() {
+            Some(Packet::ConnAck(connack)) => {
+                assert!(connack.reason.is_success(), "{connack:?}");
+                (client, connack.session_present)
+            }
+            other => panic!("expected CONNACK, got {other:?}"),
+        }
+    }
+
+    fn send(&mut self, packet: &Packet) -> bool {
+        let mut out = BytesMut::new();
+        packet.encode(self.version, &mut out).unwrap();
+        self.stream.write_all(&out).is_ok()
+    }
+
+    /// The next packet; `None` when the connection ends (or the read times out).
+    fn next(&mut self) -> Option<Packet> {
+        loop {
+            if let Some(packet) = self.decoder.decode(&mut self.read).unwrap() {
+                return Some(packet);
+            }
+            let mut buffer = [0u8; 16 * 1024];
+            match self.stream.read(&mut buffer) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.read.extend_from_slice(&buffer[..n]),
+            }
+        }
+    }
+}
+
+fn publish(qos: QoS, id: u16, seq: u64) -> Packet {
+    let mut publish = Publish::new(
+        TopicName::new(TOPIC).unwrap(),
+        Bytes::from(seq.to_be_bytes().to_vec()),
+    );
+    publish.qos = qos;
+    publish.packet_id = PacketId::new(id);
+    Packet::Publish(publish)
+}
+
+/// Publishes numbered messages, up to `window` unacknowledged, until the broker goes away;
+/// records the numbers the broker acknowledged (PUBACK, or PUBREC at QoS 2).
+fn publish_until_killed(
+    address: SocketAddr,
+    version: ProtocolVersion,
+    qos: QoS,
+    acked: &Mutex<BTreeSet<u64>>,
+) {
+    let (mut client, _) = Client::connect(address, version, "crash-publisher", true);
+    let window = 32u64;
+    let mut in_flight: BTreeMap<u16, u64> = BTreeMap::new();
+    let mut next = 0u64;
+    loop {
+        while (in_flight.len() as u64) < window {
+            // Packet ids 1..=window, reused once acknowledged.
+            let id = (1..=window as u16)
+                .find(|id| !in_flight.contains_key(id))
+                .unwrap();
+            if !client.send(&publish(qos, id, next)) {
+                return;
+            }
+            in_flight.insert(id, next);
+            next += 1;
+        }
+        match client.next() {
+            Some(Packet::PubAck(ack)) if ack.reason.is_success() => {
+                if let Some(seq) = in_flight.remove(&ack.packet_id.get()) {
+                    acked.lock().unwrap().insert(seq);
+                }
+            }
+            Some(Packet::PubRec(rec)) if rec.reason.is_success() => {
+                if let Some(&seq) = in_flight.get(&rec.packet_id.get()) {
+                    acked.lock().unwrap().insert(seq);
+                }
+                if !client.send(&Packet::PubRel(PubRel::new(rec.packet_id))) {
+                    return;
+                }
+            }
+            Some(Packet::PubComp(comp)) => {
+                in_flight.remove(&comp.packet_id.get());
+            }
+            Some(other) => panic!("unexpected {other:?}"),
+            None => return,
+        }
+    }
+}
+
+fn round(version: ProtocolVersion, qos: QoS, round: u32) {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let subscriber_id = "crash-subscriber";
+
+    // The subscriber's persistent session, then offline.
+    let broker = Broker::start(&data);
+    let (mut subscriber, _) = Client::connect(broker.address, version, subscriber_id, false);
+    let filter = TopicFilter::new(TOPIC).unwrap();
+    subscriber.send(&Packet::Subscribe(Subscribe::new(
+        PacketId::MIN,
+        filter,
+        SubscriptionOptions::with_qos(qos),
+    )));
+    assert!(matches!(subscriber.next(), Some(Packet::SubAck(_))));
+    drop(subscriber);
+
+    // Publish, and kill the broker once an arbitrary number of messages is acknowledged.
+    let acked = Arc::new(Mutex::new(BTreeSet::new()));
+    let publisher = std::thread::spawn({
+        let acked = Arc::clone(&acked);
+        let address = broker.address;
+        move || publish_until_killed(address, version, qos, &acked)
+    });
+    let nanos = Instant::now().elapsed().subsec_nanos() ^ std::process::id();
+    let kill_after = 20 + (u64::from(nanos) + u64::from(round) * 997) % 600;
+    let deadline = Instant::now() + STEP;
+    while (acked.lock().unwrap().len() as u64) < kill_after {
+        assert!(Instant::now() < deadline, "too few acknowledgements");
+        std::thread::yield_now();
+    }
+    broker.kill();
+    publisher.join().unwrap();
+    let acked = acked.lock().unwrap().clone();
+
+    // Restart; the subscriber's session is there with every acknowledged message.
+    let broker = Broker::start(&data);
+    let (mut subscriber, present) = Client::connect(broker.address, version, subscriber_id, false);
+    assert!(
+        present,
+        "{version} {qos:?} round {round}: Session Present must be 1"
+    );
+    let mut received: BTreeMap<u64, u32> = BTreeMap::new();
+    let deadline = Instant::now() + STEP;
+    while !acked.iter().all(|seq| received.contains_key(seq)) {
+        assert!(
+            Instant::now() < deadline,
+            "{version} {qos:?} round {round}: {} of {} acknowledged messages delivered",
+            acked
+                .iter()
+                .filter(|seq| received.contains_key(seq))
+                .count(),
+            acked.len()
+        );
+        match subscriber.next() {
+            Some(Packet::Publish(publish)) => {
+                let seq = u64::from_be_bytes(publish.payload.as_ref().try_into().unwrap());
+                *received.entry(seq).or_default() += 1;
+                let Some(id) = publish.packet_id else {
+                    continue;
+                };
+                match publish.qos {
+                    QoS::AtLeastOnce => {
+                        subscriber.send(&Packet::PubAck(PubAck::new(id)));
+                    }
+                    QoS::ExactlyOnce => {
+                        subscriber.send(&Packet::PubRec(PubRec::new(id)));
+                    }
+                    QoS::AtMostOnce => {}
+                }
+            }
+            Some(Packet::PubRel(rel)) => {
+                subscriber.send(&Packet::PubComp(PubComp::new(rel.packet_id)));
+            }
+            Some(other) => panic!("unexpected {other:?}"),
+            None => panic!("the broker closed the subscriber"),
+        }
+    }
+    if qos == QoS::ExactlyOnce {
+        let duplicated: Vec<_> = received.iter().filter(|(_, count)| **count > 1).collect();
+        assert!(duplicated.is_empty(), "QoS 2 duplicates: {duplicated:?}");
+    }
+    drop(broker);
+}
+
+#[test]
+fn acknowledged_qos1_messages_survive_sigkill_v311() {
+    for n in 0..5 {
+        round(ProtocolVersion::V3_1_1, QoS::AtLeastOnce, n);
+    }
+}
+
+#[test]
+fn acknowledged_qos1_messages_survive_sigkill_v5() {
+    for n in 0..5 {
+        round(ProtocolVersion::V5, QoS::AtLeastOnce, n);
+    }
+}
+
+#[test]
+fn acknowledged_qos2_messages_survive_sigkill_once_each() {
+    round(ProtocolVersion::V3_1_1, QoS::ExactlyOnce, 0);
+    round(ProtocolVersion::V5, QoS::ExactlyOnce, 1);
+}
