@@ -223,6 +223,11 @@ impl Broker {
                     if still_away {
                         tracing::debug!(client_id = %session.client_id, "publishing delayed will");
                         self.publish(now, message);
+                        // Published: the stored record must not bring it back after a restart.
+                        let mut state = session.lock();
+                        if let Some(version) = state.version {
+                            self.persist_session(&session, &mut state, version, None);
+                        }
                     }
                 }
                 TimerEvent::ExpireSession {

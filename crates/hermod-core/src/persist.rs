@@ -6,7 +6,8 @@
 //! Interval above 0) with their subscriptions. Queued and in-flight messages follow (issue 6).
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use std::task::{Poll, Waker};
 
@@ -27,12 +28,28 @@ pub struct RestoredMessage {
 }
 
 /// What is stored of a persistent session itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct SessionRecord {
     /// The protocol version of its last connection.
     pub version: ProtocolVersion,
     /// Its Session Expiry Interval.
     pub expiry: Duration,
+    /// When it expires, once offline (`None` while connected, or never).
+    pub expires_at: Option<Instant>,
+    /// The will of its connection: published after a restart if the broker stopped while
+    /// the client was connected (an abnormal end) or while the will's delay ran.
+    pub will: Option<StoredWill>,
+}
+
+/// A will kept with its session.
+#[derive(Clone, Debug)]
+pub struct StoredWill {
+    /// The message (its expiry, if any, counts from `publish_at`).
+    pub message: Arc<Message>,
+    /// The Will Delay Interval.
+    pub delay: Duration,
+    /// When it is published, once the client is gone (`None` while connected).
+    pub publish_at: Option<Instant>,
 }
 
 /// A persistent session read back from a store, to restore with
@@ -109,6 +126,7 @@ impl crate::Broker {
         session: &crate::session::SessionCell,
         state: &mut crate::session::SessionState,
         version: ProtocolVersion,
+        will: Option<StoredWill>,
     ) {
         let Some(persistence) = &self.inner.persistence else {
             return;
@@ -123,9 +141,12 @@ impl crate::Broker {
             }
             return;
         }
+        state.version = Some(version);
         let record = SessionRecord {
             version,
             expiry: state.expiry,
+            expires_at: state.expires_at,
+            will,
         };
         persistence.session_saved(&session.client_id, &record);
         if !state.persisted {
@@ -167,6 +188,8 @@ impl crate::Broker {
         let generation = {
             let mut state = session.lock();
             state.persisted = true;
+            state.version = Some(restored.record.version);
+            state.expires_at = restored.record.expires_at;
             for (filter, record) in restored.subscriptions {
                 let entry = crate::broker::SubscriptionEntry {
                     session: std::sync::Arc::clone(&session),
@@ -202,10 +225,26 @@ impl crate::Broker {
             state.generation
         };
         self.sessions().insert(std::sync::Arc::clone(&session));
-        let expiry = restored.record.expiry;
-        if expiry < Duration::from_secs(u64::from(u32::MAX)) {
+        let record = restored.record;
+        if let Some(will) = record.will {
+            // Stopped while the client was connected: an abnormal end, its delay counts from
+            // the restart (and never beyond the session's own end).
+            let at = will
+                .publish_at
+                .unwrap_or(now + crate::Broker::will_delay(will.delay, record.expiry));
             self.schedule(
-                now + expiry,
+                at.max(now),
+                crate::broker::TimerEvent::Will {
+                    session: std::sync::Arc::clone(&session),
+                    generation,
+                    message: will.message,
+                },
+            );
+        }
+        if record.expiry < Duration::from_secs(u64::from(u32::MAX)) {
+            let at = record.expires_at.unwrap_or(now + record.expiry);
+            self.schedule(
+                at.max(now),
                 crate::broker::TimerEvent::ExpireSession {
                     session,
                     generation,

@@ -102,6 +102,10 @@ pub struct SessionState {
     pub persisted: bool,
     /// The last number given to a stored queued message.
     pub next_seq: u64,
+    /// The protocol version of its last connection (kept for its stored record).
+    pub version: Option<hermod_codec::ProtocolVersion>,
+    /// When it expires while offline (kept for its stored record).
+    pub expires_at: Option<std::time::Instant>,
     /// Numbers of stored messages the queue dropped (overflow), for the caller to remove
     /// from the store.
     pub unstored: Vec<u64>,

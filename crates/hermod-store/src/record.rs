@@ -14,7 +14,10 @@
 //! The deadline is wall-clock time, since monotonic instants do not survive a restart.
 //!
 //! A session record: `u8` record version (1), `u8` protocol level (3, 4 or 5), `u32` Session
-//! Expiry Interval in seconds (big-endian; `u32::MAX` never expires).
+//! Expiry Interval in seconds (big-endian; `u32::MAX` never expires), `u64` expiry deadline
+//! once offline (wall-clock milliseconds, 0: connected or never), `u8` 1 if a will follows:
+//! `u32` Will Delay Interval in seconds, `u64` when it is published (0: the client was still
+//! connected), then the will as a message record.
 //!
 //! A subscription record: `u8` record version (1), the SUBSCRIBE options byte in its MQTT 5
 //! form, `u32` Subscription Identifier (0: none).
@@ -31,7 +34,7 @@ use hermod_codec::{
     Decoder, MqttString, Packet, PacketId, ProtocolVersion, Publish, QoS, Role, SubscriptionId,
     SubscriptionOptions,
 };
-use hermod_core::persist::SessionRecord;
+use hermod_core::persist::{SessionRecord, StoredWill};
 use hermod_core::session::{OutboundStage, SubscriptionRecord};
 use hermod_core::{Delivery, Message};
 
@@ -86,20 +89,33 @@ pub fn split_subscription_key(key: &[u8]) -> Result<(MqttString, String), Record
     Ok((client, filter.to_owned()))
 }
 
-/// Encodes a session record.
-pub fn encode_session(record: &SessionRecord) -> Vec<u8> {
+/// Encodes a session record: see the module documentation for the layout.
+pub fn encode_session(record: &SessionRecord, clocks: Clocks) -> Vec<u8> {
     let expiry = u32::try_from(record.expiry.as_secs()).unwrap_or(u32::MAX);
-    let mut value = Vec::with_capacity(6);
+    let mut value = Vec::with_capacity(16);
     value.push(SESSION_RECORD_VERSION);
     value.push(record.version.level());
     value.extend_from_slice(&expiry.to_be_bytes());
+    let expires_at = record.expires_at.map_or(0, |at| clocks.to_wall_millis(at));
+    value.extend_from_slice(&expires_at.to_be_bytes());
+    match &record.will {
+        None => value.push(0),
+        Some(will) => {
+            value.push(1);
+            let delay = u32::try_from(will.delay.as_secs()).unwrap_or(u32::MAX);
+            value.extend_from_slice(&delay.to_be_bytes());
+            let publish_at = will.publish_at.map_or(0, |at| clocks.to_wall_millis(at));
+            value.extend_from_slice(&publish_at.to_be_bytes());
+            value.extend_from_slice(&encode_message(&will.message, clocks));
+        }
+    }
     value
 }
 
 /// Decodes a session record.
-pub fn decode_session(value: &[u8]) -> Result<SessionRecord, RecordError> {
+pub fn decode_session(value: &[u8], clocks: Clocks) -> Result<SessionRecord, RecordError> {
     let mut value = value;
-    if value.len() != 6 {
+    if value.remaining() < 15 {
         return Err(RecordError::Malformed("session record length"));
     }
     let version = value.get_u8();
@@ -113,7 +129,32 @@ pub fn decode_session(value: &[u8]) -> Result<SessionRecord, RecordError> {
         _ => return Err(RecordError::Malformed("protocol level")),
     };
     let expiry = Duration::from_secs(u64::from(value.get_u32()));
-    Ok(SessionRecord { version, expiry })
+    let expires_at = match value.get_u64() {
+        0 => None,
+        millis => Some(clocks.to_instant(millis)),
+    };
+    let will = match value.get_u8() {
+        0 if value.is_empty() => None,
+        1 if value.remaining() >= 12 => {
+            let delay = Duration::from_secs(u64::from(value.get_u32()));
+            let publish_at = match value.get_u64() {
+                0 => None,
+                millis => Some(clocks.to_instant(millis)),
+            };
+            Some(StoredWill {
+                message: std::sync::Arc::new(decode_message(value, clocks)?),
+                delay,
+                publish_at,
+            })
+        }
+        _ => return Err(RecordError::Malformed("session will")),
+    };
+    Ok(SessionRecord {
+        version,
+        expiry,
+        expires_at,
+        will,
+    })
 }
 
 /// Encodes a subscription record.
@@ -472,19 +513,43 @@ mod tests {
 
     #[test]
     fn session_and_subscription_records_round_trip() {
+        let clocks = Clocks::now();
         let session = SessionRecord {
             version: ProtocolVersion::V3_1_1,
             expiry: Duration::from_secs(7200),
+            expires_at: None,
+            will: None,
         };
-        assert_eq!(decode_session(&encode_session(&session)).unwrap(), session);
+        let decoded = decode_session(&encode_session(&session, clocks), clocks).unwrap();
+        assert_eq!(
+            (decoded.version, decoded.expiry),
+            (session.version, session.expiry)
+        );
+        assert!(decoded.expires_at.is_none() && decoded.will.is_none());
         let forever = SessionRecord {
             version: ProtocolVersion::V5,
             expiry: Duration::from_secs(u64::MAX / 4),
+            expires_at: Some(clocks.instant + Duration::from_secs(60)),
+            will: Some(StoredWill {
+                message: std::sync::Arc::new(message(QoS::AtLeastOnce, None)),
+                delay: Duration::from_secs(30),
+                publish_at: Some(clocks.instant + Duration::from_secs(30)),
+            }),
         };
-        assert_eq!(
-            decode_session(&encode_session(&forever)).unwrap().expiry,
-            Duration::from_secs(u64::from(u32::MAX))
-        );
+        let decoded = decode_session(&encode_session(&forever, clocks), clocks).unwrap();
+        assert_eq!(decoded.expiry, Duration::from_secs(u64::from(u32::MAX)));
+        let near = |a: Option<Instant>, b: Option<Instant>| {
+            let (a, b) = (a.unwrap(), b.unwrap());
+            a.max(b) - a.min(b) <= Duration::from_millis(1)
+        };
+        assert!(near(decoded.expires_at, forever.expires_at));
+        let will = decoded.will.unwrap();
+        assert_eq!(will.delay, Duration::from_secs(30));
+        assert!(near(
+            will.publish_at,
+            Some(clocks.instant + Duration::from_secs(30))
+        ));
+        assert_eq!(will.message.payload, Bytes::from_static(b"21.5"));
         let subscription = SubscriptionRecord {
             options: SubscriptionOptions {
                 qos: QoS::ExactlyOnce,
@@ -507,7 +572,10 @@ mod tests {
         let key = subscription_key(&MqttString::new("dev/1").unwrap(), "a/+/#");
         let (client, filter) = split_subscription_key(&key).unwrap();
         assert_eq!((client.as_str(), filter.as_str()), ("dev/1", "a/+/#"));
-        assert!(decode_session(&[1, 9, 0, 0, 0, 1]).is_err());
+        assert!(decode_session(&[1, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0], clocks).is_err());
+        let mut trailing = encode_session(&session, clocks);
+        trailing.push(7);
+        assert!(decode_session(&trailing, clocks).is_err());
         assert!(decode_subscription(&[1, 0xff, 0, 0, 0, 0]).is_err());
     }
 

@@ -109,7 +109,8 @@ fn recover(
     }
     let mut sessions: BTreeMap<Vec<u8>, RestoredSession> = BTreeMap::new();
     for (key, value) in backend.scan(Space::Sessions, b"")? {
-        let record = decode_session(&value).map_err(|reason| corrupt("session", &key, reason))?;
+        let record =
+            decode_session(&value, clocks).map_err(|reason| corrupt("session", &key, reason))?;
         let client_id = std::str::from_utf8(&key)
             .ok()
             .and_then(|text| MqttString::new(text).ok())
@@ -206,7 +207,7 @@ impl Persistence for Store {
         self.committer.submit([Op::Put {
             space: Space::Sessions,
             key: client_id.as_str().as_bytes().to_vec(),
-            value: encode_session(record),
+            value: encode_session(record, Clocks::now()),
         }]);
     }
 

@@ -132,6 +132,8 @@ fn sessions_come_back_with_their_subscriptions_and_removed_ones_leave_nothing() 
                 &SessionRecord {
                     version: ProtocolVersion::V5,
                     expiry: Duration::from_secs(300),
+                    expires_at: None,
+                    will: None,
                 },
             );
             store.subscription_saved(client, "a/+", &subscription(QoS::AtLeastOnce));
@@ -145,6 +147,8 @@ fn sessions_come_back_with_their_subscriptions_and_removed_ones_leave_nothing() 
             &SessionRecord {
                 version: ProtocolVersion::V3_1_1,
                 expiry: Duration::from_secs(7200),
+                expires_at: None,
+                will: None,
             },
         );
     }
@@ -203,6 +207,8 @@ fn queued_and_in_flight_messages_come_back_in_order_under_their_session() {
             &SessionRecord {
                 version: ProtocolVersion::V5,
                 expiry: Duration::from_secs(300),
+                expires_at: None,
+                will: None,
             },
         );
         for seq in 1..=300 {

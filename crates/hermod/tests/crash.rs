@@ -97,6 +97,17 @@ impl Client {
         id: &str,
         clean: bool,
     ) -> (Client, bool) {
+        Client::connect_with(address, version, id, clean, None)
+    }
+
+    /// Connects with an optional will.
+    fn connect_with(
+        address: SocketAddr,
+        version: ProtocolVersion,
+        id: &str,
+        clean: bool,
+        will: Option<hermod_codec::Will>,
+    ) -> (Client, bool) {
         let stream = TcpStream::connect(address).unwrap();
         stream.set_read_timeout(Some(STEP)).unwrap();
         let mut client = Client {
@@ -107,6 +118,7 @@ impl Client {
         };
         let mut connect = Connect::new(version, MqttString::new(id).unwrap());
         connect.clean_start = clean;
+        connect.will = will;
         if version.is_v5() && !clean {
             connect.properties.session_expiry_interval = Some(3600);
         }
@@ -301,4 +313,82 @@ fn acknowledged_qos1_messages_survive_sigkill_v5() {
 fn acknowledged_qos2_messages_survive_sigkill_once_each() {
     round(ProtocolVersion::V3_1_1, QoS::ExactlyOnce, 0);
     round(ProtocolVersion::V5, QoS::ExactlyOnce, 1);
+}
+
+/// A persistent client with a (retained) will is connected when the broker is killed: after
+/// the restart its connection has ended abnormally, so the will is published.
+fn will_after_sigkill(version: ProtocolVersion) {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let broker = Broker::start(&data);
+    let will = hermod_codec::Will {
+        topic: TopicName::new("wills/device").unwrap(),
+        payload: Bytes::from_static(b"lost"),
+        qos: QoS::AtLeastOnce,
+        retain: true,
+        properties: Default::default(),
+    };
+    let (mut device, _) =
+        Client::connect_with(broker.address, version, "device", false, Some(will));
+    // The session record is written in order with everything after it: once a QoS 1 message
+    // queued for this session is acknowledged (held until durable), the record is on disk.
+    device.send(&Packet::Subscribe(Subscribe::new(
+        PacketId::MIN,
+        TopicFilter::new("device/in").unwrap(),
+        SubscriptionOptions::with_qos(QoS::AtLeastOnce),
+    )));
+    assert!(matches!(device.next(), Some(Packet::SubAck(_))));
+    let (mut sender, _) = Client::connect(broker.address, version, "sender", true);
+    let mut command = Publish::new(
+        TopicName::new("device/in").unwrap(),
+        Bytes::from_static(b"x"),
+    );
+    command.qos = QoS::AtLeastOnce;
+    command.packet_id = PacketId::new(1);
+    sender.send(&Packet::Publish(command));
+    assert!(matches!(sender.next(), Some(Packet::PubAck(_))));
+    broker.kill();
+    drop(device);
+
+    let broker = Broker::start(&data);
+    let (mut watcher, _) = Client::connect(broker.address, version, "watcher", true);
+    let deadline = Instant::now() + STEP;
+    loop {
+        assert!(Instant::now() < deadline, "{version}: the will never came");
+        watcher.send(&Packet::Subscribe(Subscribe::new(
+            PacketId::MIN,
+            TopicFilter::new("wills/#").unwrap(),
+            SubscriptionOptions::with_qos(QoS::AtLeastOnce),
+        )));
+        // The will is published (retained) at the restart's first timer turn: resubscribing
+        // until it is there sends it as a retained message.
+        let mut got = None;
+        while let Some(packet) = watcher.next() {
+            match packet {
+                Packet::SubAck(_) => {}
+                Packet::Publish(publish) => {
+                    got = Some(publish.payload);
+                    break;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+            // After the SUBACK, a retained will follows at once if it exists.
+            watcher
+                .stream
+                .set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+        }
+        watcher.stream.set_read_timeout(Some(STEP)).unwrap();
+        if let Some(payload) = got {
+            assert_eq!(payload, Bytes::from_static(b"lost"));
+            break;
+        }
+        watcher.read.clear();
+    }
+}
+
+#[test]
+fn the_will_of_a_client_connected_at_sigkill_is_published_after_the_restart() {
+    will_after_sigkill(ProtocolVersion::V3_1_1);
+    will_after_sigkill(ProtocolVersion::V5);
 }

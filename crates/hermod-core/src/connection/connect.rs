@@ -185,6 +185,8 @@ impl Connection {
             }));
         }
 
+        self.record_session();
+
         let mut connack = ConnAck::new(ReasonCode::SUCCESS, session_present);
         if connect.protocol.is_v5() {
             let properties = &mut connack.properties;
@@ -262,7 +264,6 @@ impl Connection {
                         }
                         state.expiry = expiry;
                         state.generation += 1;
-                        broker.persist_session(&session, &mut state, self.version);
                         // Overflow while no connection was attached is not this
                         // connection's to answer for (the Disconnect policy).
                         state.dropped = 0;
@@ -283,14 +284,34 @@ impl Connection {
             client_id.clone(),
             expiry,
         ));
-        {
-            let mut state = session.lock();
-            state.owner = Some(self.id);
-            broker.persist_session(&session, &mut state, self.version);
-        }
+        session.lock().owner = Some(self.id);
         broker.sessions().insert(Arc::clone(&session));
         self.session = Some(session);
         false
+    }
+
+    /// Records the attached session (new or resumed) in the store with this connection's
+    /// will, which is published after a restart if the broker stops while the client is
+    /// connected.
+    fn record_session(&self) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        if self.broker.inner.persistence.is_none() {
+            return;
+        }
+        let mut state = session.lock();
+        if state.expiry.is_zero() && !state.persisted {
+            return;
+        }
+        let will = self.will.as_ref().map(|will| crate::persist::StoredWill {
+            message: Arc::new(will.message.detached()),
+            delay: will.delay,
+            publish_at: None,
+        });
+        state.expires_at = None;
+        self.broker
+            .persist_session(session, &mut state, self.version, will);
     }
 
     /// Takes a session away from the connection holding it (which closes with 0x8E).

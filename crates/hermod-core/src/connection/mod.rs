@@ -628,10 +628,6 @@ impl Connection {
                 released = state.take_all_congestion_waiters();
                 state.generation += 1;
                 orphans = state.take_shared_unacknowledged(&self.broker.inner.queued_bytes);
-                // DISCONNECT may have changed the expiry; 0 removes the record (the session
-                // is discarded below).
-                self.broker
-                    .persist_session(&session, &mut state, self.version);
             }
             (
                 owned,
@@ -678,22 +674,38 @@ impl Connection {
             }
             return;
         }
+        let mut stored_will = None;
         if let Some(will) = will {
             let delay = Broker::will_delay(will.delay, expiry);
             if delay.is_zero() {
                 self.broker.publish(now, will.into_message(now));
             } else {
+                let message = will.into_message(now + delay);
+                stored_will = Some(crate::persist::StoredWill {
+                    message: Arc::clone(&message),
+                    delay,
+                    publish_at: Some(now + delay),
+                });
                 self.broker.schedule(
                     now + delay,
                     TimerEvent::Will {
                         session: Arc::clone(&session),
                         generation,
-                        message: will.into_message(now + delay),
+                        message,
                     },
                 );
             }
         }
-        if expiry < Duration::from_secs(u64::from(u32::MAX)) {
+        let finite = expiry < Duration::from_secs(u64::from(u32::MAX));
+        {
+            // The stored record: offline from now, with the will still to come (the
+            // DISCONNECT may also have changed the expiry).
+            let mut state = session.lock();
+            state.expires_at = finite.then(|| now + expiry);
+            self.broker
+                .persist_session(&session, &mut state, self.version, stored_will);
+        }
+        if finite {
             self.broker.schedule(
                 now + expiry,
                 TimerEvent::ExpireSession {

@@ -270,6 +270,8 @@ fn a_restored_session_is_present_keeps_its_subscriptions_and_expires_on_time() {
         record: SessionRecord {
             version: V5,
             expiry: std::time::Duration::from_secs(100),
+            expires_at: None,
+            will: None,
         },
         subscriptions: vec![(
             "a/#".to_owned(),
@@ -305,6 +307,8 @@ fn a_restored_session_is_present_keeps_its_subscriptions_and_expires_on_time() {
         record: SessionRecord {
             version: V3,
             expiry: std::time::Duration::from_secs(50),
+            expires_at: None,
+            will: None,
         },
         subscriptions: Vec::new(),
         messages: Vec::new(),
@@ -509,6 +513,8 @@ fn restored_messages_are_queued_and_in_flight_ones_resent_with_their_packet_ids(
         record: SessionRecord {
             version: V5,
             expiry: std::time::Duration::from_secs(100),
+            expires_at: None,
+            will: None,
         },
         subscriptions: Vec::new(),
         messages: vec![
@@ -555,4 +561,104 @@ fn restored_messages_are_queued_and_in_flight_ones_resent_with_their_packet_ids(
     recorder.message_events();
     publisher.publish("x", b"new", QoS::AtLeastOnce, 1).unwrap();
     assert_eq!(recorder.message_events(), ["+dev 7"]);
+}
+
+fn will_message(topic: &str, payload: &'static [u8]) -> std::sync::Arc<Message> {
+    std::sync::Arc::new(Message {
+        topic: TopicName::new(topic).unwrap(),
+        payload: bytes::Bytes::from_static(payload),
+        qos: QoS::AtLeastOnce,
+        retain: false,
+        properties: Default::default(),
+        publisher: None,
+        publisher_client_id: mqtt_string("dev"),
+        expires_at: None,
+        encoded: Default::default(),
+    })
+}
+
+#[test]
+fn the_stored_record_carries_the_will_and_the_offline_deadline() {
+    let (world, recorder) = durable_world(BrokerConfig::default());
+    let mut watcher = world.client(V5, "watcher");
+    watcher.subscribe("wills/#", QoS::AtLeastOnce);
+    let (mut device, _) = world.connect(with_will(
+        persistent(V5, "dev", 300),
+        "wills/dev",
+        b"gone",
+        Some(60),
+    ));
+    recorder.session_events();
+    device.close();
+    // Saved on the way out; the will is published 60 s later and the record saved again
+    // without it, so a restart after that does not publish it twice.
+    assert_eq!(recorder.session_events(), ["saved dev 300s"]);
+    world.advance(std::time::Duration::from_secs(61));
+    assert_eq!(payloads(&watcher.publishes()), ["gone"]);
+    assert_eq!(recorder.session_events(), ["saved dev 300s"]);
+}
+
+#[test]
+fn restored_wills_and_deadlines_keep_their_times() {
+    let (world, _recorder) = durable_world(BrokerConfig::default());
+    let mut watcher = world.client(V5, "watcher");
+    watcher.subscribe("wills/#", QoS::AtLeastOnce);
+    let now = world.clock.now();
+    let session = |id: &str, expires_at, will| RestoredSession {
+        client_id: mqtt_string(id),
+        record: SessionRecord {
+            version: V5,
+            expiry: std::time::Duration::from_secs(300),
+            expires_at,
+            will,
+        },
+        subscriptions: Vec::new(),
+        messages: Vec::new(),
+    };
+    // Offline, its will due 20 s from now and its expiry 100 s from now.
+    assert!(world.broker.restore_session(
+        now,
+        session(
+            "away",
+            Some(now + std::time::Duration::from_secs(100)),
+            Some(crate::persist::StoredWill {
+                message: will_message("wills/away", b"away"),
+                delay: std::time::Duration::from_secs(60),
+                publish_at: Some(now + std::time::Duration::from_secs(20)),
+            }),
+        )
+    ));
+    // Connected when the broker stopped: an abnormal end, its will 5 s after the restart.
+    assert!(world.broker.restore_session(
+        now,
+        session(
+            "crashed",
+            None,
+            Some(crate::persist::StoredWill {
+                message: will_message("wills/crashed", b"crashed"),
+                delay: std::time::Duration::from_secs(5),
+                publish_at: None,
+            }),
+        )
+    ));
+    // Its deadline passed while the broker was down: it ends at the first timer run.
+    assert!(world.broker.restore_session(
+        now,
+        session("late", Some(now - std::time::Duration::from_secs(1)), None)
+    ));
+    world.advance(std::time::Duration::ZERO);
+    assert!(world.broker.session(&mqtt_string("late")).is_none());
+    assert!(watcher.publishes().is_empty());
+    world.advance(std::time::Duration::from_secs(5));
+    assert_eq!(payloads(&watcher.publishes()), ["crashed"]);
+    world.advance(std::time::Duration::from_secs(14));
+    assert!(watcher.publishes().is_empty(), "not before its time");
+    world.advance(std::time::Duration::from_secs(1));
+    assert_eq!(payloads(&watcher.publishes()), ["away"]);
+    world.advance(std::time::Duration::from_secs(79));
+    assert!(world.broker.session(&mqtt_string("away")).is_some());
+    world.advance(std::time::Duration::from_secs(1));
+    assert!(world.broker.session(&mqtt_string("away")).is_none());
+    // "crashed" expires 300 s after the restart.
+    assert!(world.broker.session(&mqtt_string("crashed")).is_some());
 }
