@@ -125,8 +125,7 @@ pub(crate) struct RetainedSection {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct StorageSection {
-    /// `sync`, `periodic` or `off`. Default: `off` (durable sessions are not finished yet;
-    /// `--data-dir` turns storage on).
+    /// `sync`, `periodic` or `off`. Default: `sync`.
     pub(crate) mode: StorageMode,
     /// The data directory. Default: `hermod-data` (relative to the working directory).
     pub(crate) data_dir: PathBuf,
@@ -140,11 +139,11 @@ pub(crate) struct StorageSection {
 #[serde(rename_all = "snake_case")]
 pub(crate) enum StorageMode {
     /// After an fsync shared by every write of its batch (group commit).
+    #[default]
     Sync,
     /// Once written; synced every `flush_interval`.
     Periodic,
     /// Memory only.
-    #[default]
     Off,
 }
 
