@@ -58,11 +58,22 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the data directory, reads back what it holds and starts the writer.
     pub fn open(config: &StoreConfig) -> Result<(Store, Recovered), StoreError> {
+        Store::open_on(config, |path| {
+            FjallBackend::open(path).map(|backend| Box::new(backend) as Box<dyn Backend>)
+        })
+    }
+
+    /// [`Store::open`] on the backend `make` opens in the engine's directory (tests put a
+    /// backend that fails on purpose here).
+    pub fn open_on(
+        config: &StoreConfig,
+        make: impl FnOnce(&Path) -> Result<Box<dyn Backend>, StoreError>,
+    ) -> Result<(Store, Recovered), StoreError> {
         let started = Instant::now();
         let dir = DataDir::open(&config.data_dir)?;
-        let backend = FjallBackend::open(&dir.engine_path())?;
-        let (mut recovered, cleanup) = recover(&backend, dir.path(), Clocks::now())?;
-        let committer = Committer::start(Box::new(backend), config.durability)?;
+        let backend = make(&dir.engine_path())?;
+        let (mut recovered, cleanup) = recover(backend.as_ref(), dir.path(), Clocks::now())?;
+        let committer = Committer::start(backend, config.durability)?;
         if !cleanup.is_empty() {
             committer.submit(cleanup);
         }

@@ -10,21 +10,25 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on a broken fixture.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use hermod_codec::{
-    Connect, Decoder, MqttString, Packet, PacketId, ProtocolVersion, PubAck, PubComp, PubRec,
-    PubRel, Publish, QoS, Role, Subscribe, SubscriptionOptions, TopicFilter, TopicName,
+    Packet, PacketId, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, QoS, Subscribe,
+    SubscriptionOptions, TopicFilter, TopicName,
 };
 
-const STEP: Duration = Duration::from_secs(30);
+mod common;
+
+use common::STEP;
+use common::raw::Client;
+
 const TOPIC: &str = "crash/t";
 
 /// A broker child on 127.0.0.1:0 with `--data-dir`.
@@ -77,78 +81,6 @@ impl Drop for Broker {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
-        }
-    }
-}
-
-/// A minimal MQTT client over a socket, on the codec.
-struct Client {
-    stream: TcpStream,
-    decoder: Decoder,
-    version: ProtocolVersion,
-    read: BytesMut,
-}
-
-impl Client {
-    /// Connects; returns the client and Session Present.
-    fn connect(
-        address: SocketAddr,
-        version: ProtocolVersion,
-        id: &str,
-        clean: bool,
-    ) -> (Client, bool) {
-        Client::connect_with(address, version, id, clean, None)
-    }
-
-    /// Connects with an optional will.
-    fn connect_with(
-        address: SocketAddr,
-        version: ProtocolVersion,
-        id: &str,
-        clean: bool,
-        will: Option<hermod_codec::Will>,
-    ) -> (Client, bool) {
-        let stream = TcpStream::connect(address).unwrap();
-        stream.set_read_timeout(Some(STEP)).unwrap();
-        let mut client = Client {
-            stream,
-            decoder: Decoder::with_version(Role::Client, version),
-            version,
-            read: BytesMut::with_capacity(64 * 1024),
-        };
-        let mut connect = Connect::new(version, MqttString::new(id).unwrap());
-        connect.clean_start = clean;
-        connect.will = will;
-        if version.is_v5() && !clean {
-            connect.properties.session_expiry_interval = Some(3600);
-        }
-        client.send(&Packet::Connect(Box::new(connect)));
-        match client.next() {
-            Some(Packet::ConnAck(connack)) => {
-                assert!(connack.reason.is_success(), "{connack:?}");
-                (client, connack.session_present)
-            }
-            other => panic!("expected CONNACK, got {other:?}"),
-        }
-    }
-
-    fn send(&mut self, packet: &Packet) -> bool {
-        let mut out = BytesMut::new();
-        packet.encode(self.version, &mut out).unwrap();
-        self.stream.write_all(&out).is_ok()
-    }
-
-    /// The next packet; `None` when the connection ends (or the read times out).
-    fn next(&mut self) -> Option<Packet> {
-        loop {
-            if let Some(packet) = self.decoder.decode(&mut self.read).unwrap() {
-                return Some(packet);
-            }
-            let mut buffer = [0u8; 16 * 1024];
-            match self.stream.read(&mut buffer) {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => self.read.extend_from_slice(&buffer[..n]),
-            }
         }
     }
 }

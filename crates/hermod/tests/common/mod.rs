@@ -2,6 +2,8 @@
 //! thread, on 127.0.0.1:0, stopped when dropped.
 #![allow(dead_code)]
 
+pub(crate) mod raw;
+
 use std::io::Read as _;
 use std::net::SocketAddr;
 use std::process::{Child, ExitStatus};
