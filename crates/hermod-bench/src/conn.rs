@@ -42,6 +42,8 @@ pub struct ConnOptions {
     pub connect_timeout: Duration,
     /// Local addresses to connect from, round robin (empty: automatic, see [`Endpoint`]).
     pub source_addresses: Vec<IpAddr>,
+    /// Clean start, session expiry and credentials.
+    pub session: crate::SessionOptions,
 }
 
 /// The result of `hermod bench conn` (also its progress, while it runs).
@@ -258,6 +260,7 @@ async fn open(
     let client_id = format!("{}{index}", options.client_id_prefix);
     let mut connect = Connect::new(options.version, MqttString::new(&client_id)?);
     connect.keep_alive = options.keep_alive;
+    options.session.apply(&mut connect)?;
     Wire::connect(endpoint, index, connect, options.connect_timeout).await
 }
 

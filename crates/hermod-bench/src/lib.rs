@@ -27,6 +27,7 @@ pub mod flow;
 pub mod latency;
 pub mod payload;
 pub mod scenario;
+pub mod session;
 pub mod topic;
 pub mod tracker;
 mod wire;
@@ -39,3 +40,4 @@ pub use flow::{
 };
 pub use latency::LatencySummary;
 pub use scenario::{Scenario, ScenarioOptions, ScenarioProgress, ScenarioReport, run_scenario};
+pub use session::SessionOptions;

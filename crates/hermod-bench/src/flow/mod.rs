@@ -43,6 +43,8 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Local addresses to connect from, round robin (empty: automatic, see [`Endpoint`]).
     pub source_addresses: Vec<IpAddr>,
+    /// Clean start, session expiry and credentials.
+    pub session: crate::SessionOptions,
 }
 
 impl ClientOptions {
@@ -56,6 +58,7 @@ impl ClientOptions {
         let client_id = format!("{}{index}", self.client_id_prefix);
         let mut connect = Connect::new(self.version, MqttString::new(&client_id)?);
         connect.keep_alive = self.keep_alive;
+        self.session.apply(&mut connect)?;
         let (wire, _) = Wire::connect(endpoint, index, connect, self.connect_timeout).await?;
         Ok((wire, client_id))
     }

@@ -65,6 +65,19 @@ pub(crate) struct CommonArgs {
     /// Seconds to wait for each TCP connection and its CONNACK (and the last acknowledgements).
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub(crate) connect_timeout: u64,
+    /// Clean start (3.x: clean session); `-C false` keeps every client's session (persisted
+    /// by a broker with storage).
+    #[arg(short = 'C', long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub(crate) clean: bool,
+    /// MQTT 5 Session Expiry Interval in seconds.
+    #[arg(short = 'x', long, value_name = "SECONDS")]
+    pub(crate) session_expiry: Option<u32>,
+    /// User name.
+    #[arg(short = 'u', long)]
+    pub(crate) username: Option<String>,
+    /// Password.
+    #[arg(short = 'P', long)]
+    pub(crate) password: Option<String>,
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub(crate) json: bool,
@@ -86,6 +99,16 @@ impl CommonArgs {
             .unwrap_or_else(|| format!("hermod-bench-{command}-{}-", std::process::id()))
     }
 
+    /// The session and credential options.
+    fn session(&self) -> hermod_bench::SessionOptions {
+        hermod_bench::SessionOptions {
+            clean_start: self.clean,
+            session_expiry: self.session_expiry,
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+
     /// The library's client options.
     fn client(&self, command: &str) -> ClientOptions {
         ClientOptions {
@@ -95,6 +118,7 @@ impl CommonArgs {
             keep_alive: self.keepalive,
             connect_timeout: Duration::from_secs(self.connect_timeout),
             source_addresses: self.ifaddr.clone(),
+            session: self.session(),
         }
     }
 }
@@ -214,6 +238,7 @@ async fn conn(args: &ConnArgs) -> anyhow::Result<()> {
         keep_alive: common.keepalive,
         connect_timeout: Duration::from_secs(common.connect_timeout),
         source_addresses: common.ifaddr.clone(),
+        session: common.session(),
     };
     let quiet = common.quiet;
     let report = hermod_bench::run_conn(options, |report| {

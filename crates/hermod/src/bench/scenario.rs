@@ -191,6 +191,7 @@ async fn idle(args: &ScenarioArgs) -> anyhow::Result<()> {
         keep_alive: common.keepalive,
         connect_timeout: Duration::from_secs(common.connect_timeout),
         source_addresses: common.ifaddr.clone(),
+        session: common.session(),
     };
     let quiet = common.quiet;
     let cpu_before = hermod_bench::cpu::process_cpu_time();

@@ -1,0 +1,74 @@
+//! Session and credential options every benchmark client connects with.
+
+use bytes::Bytes;
+use hermod_codec::{Connect, MqttString};
+
+use crate::error::BenchError;
+
+/// What each client's CONNECT asks for beyond its id and keep alive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// Clean Start (MQTT 5) / Clean Session (3.x). `false` keeps each client's session, which
+    /// a broker with storage then persists.
+    pub clean_start: bool,
+    /// MQTT 5 Session Expiry Interval in seconds (`None`: not sent).
+    pub session_expiry: Option<u32>,
+    /// User name, if any.
+    pub username: Option<String>,
+    /// Password, if any.
+    pub password: Option<String>,
+}
+
+impl Default for SessionOptions {
+    fn default() -> SessionOptions {
+        SessionOptions {
+            clean_start: true,
+            session_expiry: None,
+            username: None,
+            password: None,
+        }
+    }
+}
+
+impl SessionOptions {
+    /// Sets these options on `connect`.
+    pub fn apply(&self, connect: &mut Connect) -> Result<(), BenchError> {
+        connect.clean_start = self.clean_start;
+        if connect.protocol.is_v5() {
+            connect.properties.session_expiry_interval = self.session_expiry;
+        }
+        connect.username = self.username.as_deref().map(MqttString::new).transpose()?;
+        connect.password = self
+            .password
+            .as_ref()
+            .map(|password| Bytes::copy_from_slice(password.as_bytes()));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests fail loudly on a broken fixture.
+mod tests {
+    use super::*;
+    use hermod_codec::ProtocolVersion;
+
+    #[test]
+    fn options_land_in_the_connect() {
+        let options = SessionOptions {
+            clean_start: false,
+            session_expiry: Some(300),
+            username: Some("bench".into()),
+            password: Some("secret".into()),
+        };
+        let mut v5 = Connect::new(ProtocolVersion::V5, MqttString::new("c").unwrap());
+        options.apply(&mut v5).unwrap();
+        assert!(!v5.clean_start);
+        assert_eq!(v5.properties.session_expiry_interval, Some(300));
+        assert_eq!(v5.username.unwrap().as_str(), "bench");
+        assert_eq!(v5.password.unwrap(), Bytes::from_static(b"secret"));
+        let mut v3 = Connect::new(ProtocolVersion::V3_1_1, MqttString::new("c").unwrap());
+        options.apply(&mut v3).unwrap();
+        assert!(!v3.clean_start);
+        assert_eq!(v3.properties.session_expiry_interval, None);
+    }
+}
