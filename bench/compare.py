@@ -37,22 +37,30 @@ TOOL_CORE = "1"
 
 # --- brokers --------------------------------------------------------------------------------
 
-def hermod_command(port, workdir):
+def hermod_command(port, workdir, storage=None):
+    """Hermod in memory, or with storage ("sync" or "periodic") in the run's directory."""
     config = workdir / "hermod.toml"
+    stored = (f"[storage]\nmode = \"{storage}\"\ndata_dir = \"{workdir / 'data'}\"\n"
+              "flush_interval = \"100ms\"\n") if storage else ""
     config.write_text(
         "[server]\nmax_connections = 100000\n"
         "[mqtt]\nmax_inflight = 100\n"
-        "[log]\nlevel = \"error\"\n"
+        "[log]\nlevel = \"error\"\n" + stored
     )
-    return [str(HERMOD), "serve", "--config", str(config), "--port", str(port), "--in-memory"]
+    memory = [] if storage else ["--in-memory"]
+    return [str(HERMOD), "serve", "--config", str(config), "--port", str(port)] + memory
 
 
-def mosquitto_command(port, workdir):
+def mosquitto_command(port, workdir, persistence=False):
+    """Mosquitto without persistence, or with it (its default autosave: every 30 minutes
+    and at shutdown)."""
     config = workdir / "mosquitto.conf"
+    stored = (f"persistence true\npersistence_location {workdir}/\n" if persistence
+              else "persistence false\n")
     config.write_text(
         f"listener {port} 127.0.0.1\n"
         "allow_anonymous true\n"
-        "persistence false\n"
+        + stored +
         "log_type none\n"
         "set_tcp_nodelay true\n"
         "max_inflight_messages 100\n"
@@ -79,6 +87,10 @@ BROKERS = {
     "hermod": hermod_command,
     "mosquitto": mosquitto_command,
     "rumqttd": rumqttd_command,
+    # Durable runs (issue 6): storage on.
+    "hermod-sync": lambda port, workdir: hermod_command(port, workdir, "sync"),
+    "hermod-periodic": lambda port, workdir: hermod_command(port, workdir, "periodic"),
+    "mosquitto-persist": lambda port, workdir: mosquitto_command(port, workdir, True),
 }
 
 
@@ -92,6 +104,11 @@ def scenarios(duration, idle_connections):
         "fan-in-q1": (["scenario", "fan-in", "-c", "50", "-q", "1", "-s", "64", "--duration", d], "flow"),
         "fan-out-q0": (["scenario", "fan-out", "-c", "200", "-q", "0", "-s", "64", "--duration", d], "flow"),
         "p2p-q1": (["scenario", "p2p", "-c", "100", "-q", "1", "-s", "256", "--duration", d], "flow"),
+        # Into persistent sessions (Clean Session 0): what a durable broker stores.
+        "p2p-q1-persistent": (["scenario", "p2p", "-c", "100", "-q", "1", "-s", "256", "-C", "false",
+                               "--duration", d], "flow"),
+        "fan-in-q1-persistent": (["scenario", "fan-in", "-c", "50", "-q", "1", "-s", "64",
+                                  "-C", "false", "--duration", d], "flow"),
         "latency-20k": (["scenario", "p2p", "-c", "100", "-q", "0", "-s", "64", "-L", "20000",
                          "--duration", d], "flow"),
         "idle": (["scenario", "idle", "-c", str(idle_connections), "-R", "5000",

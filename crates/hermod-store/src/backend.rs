@@ -90,6 +90,11 @@ pub trait Backend: Send + fmt::Debug + 'static {
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Entries, StoreError>;
 }
 
+/// The engine's block cache.
+const CACHE_BYTES: u64 = 8 * 1024 * 1024;
+/// The largest memtable of a space before it is flushed to disk.
+const MEMTABLE_BYTES: u64 = 8 * 1024 * 1024;
+
 /// The fjall engine: one keyspace per [`Space`] in one database (one journal, so a batch
 /// across spaces is atomic).
 pub struct FjallBackend {
@@ -106,12 +111,19 @@ impl fmt::Debug for FjallBackend {
 impl FjallBackend {
     /// Opens (or creates) the engine's files in `path`, replaying its journal.
     pub fn open(path: &Path) -> Result<FjallBackend, StoreError> {
+        // Sized for a broker, not a database server: a small block cache (the broker reads
+        // its data once, at startup), small memtables (queued messages are mostly deleted
+        // soon after they are written), one background worker.
         let database = fjall::Database::builder(path)
+            .cache_size(CACHE_BYTES)
+            .worker_threads(1)
             .open()
             .map_err(StoreError::engine)?;
         let open = |space: Space| {
             database
-                .keyspace(space.name(), fjall::KeyspaceCreateOptions::default)
+                .keyspace(space.name(), || {
+                    fjall::KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES)
+                })
                 .map_err(StoreError::engine)
         };
         let spaces = [
