@@ -287,11 +287,22 @@ def ratio(a, b):
     return f"{a / b:.2f}×" if a and b else "–"
 
 
+# Which Hermod configuration is compared with which peer: like with like.
+RATIO_PAIRS = [
+    ("hermod", "mosquitto", "Hermod/Mosquitto"),
+    ("hermod", "rumqttd", "Hermod/rumqttd"),
+    ("hermod-sync", "mosquitto-persist", "Hermod sync/Mosquitto persist"),
+    ("hermod-periodic", "mosquitto-persist", "Hermod periodic/Mosquitto persist"),
+]
+
+
 def summarize(records, brokers, names):
     lines = ["| scenario | broker | msgs/s (median) | p50 µs | p99 µs | missing | dup | reord | "
              "broker CPU µs/msg | peak RSS MB | tool CPU |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    ratios = ["| scenario | Hermod/Mosquitto | Hermod/rumqttd |", "|---|---:|---:|"]
+    pairs = [pair for pair in RATIO_PAIRS if pair[0] in brokers and pair[1] in brokers]
+    ratios = ["| scenario | " + " | ".join(title for _, _, title in pairs) + " |",
+              "|---|" + "---:|" * len(pairs)]
     conn_lines = ["| scenario | broker | established | conn/s | CONNACK p99 µs | "
                   "broker CPU µs/conn | KB per idle conn | peak RSS MB | tool CPU |",
                   "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -323,10 +334,11 @@ def summarize(records, brokers, names):
                     f"{fmt((median(runs, 'tool_cpu_share') or 0) * 100, 0, ' %')} |")
         key = "msgs_per_s" if any(r["kind"] == "flow" for rs in per_broker.values() for r in rs) \
             else "connect_rate"
-        hermod = median(per_broker.get("hermod", []), key)
-        ratios.append(f"| {name} ({key}) | {ratio(hermod, median(per_broker.get('mosquitto', []), key))} | "
-                      f"{ratio(hermod, median(per_broker.get('rumqttd', []), key))} |")
-    return "\n".join(lines + [""] + conn_lines + [""] + ratios) + "\n"
+        cells = [ratio(median(per_broker.get(ours, []), key), median(per_broker.get(peer, []), key))
+                 for ours, peer, _ in pairs]
+        ratios.append(f"| {name} ({key}) | " + " | ".join(cells) + " |")
+    tables = [table for table in (lines, conn_lines, ratios if pairs else []) if len(table) > 2]
+    return "\n\n".join("\n".join(table) for table in tables) + "\n"
 
 
 def charts(records, brokers, names, out):
@@ -361,6 +373,20 @@ def charts(records, brokers, names, out):
         plt.close(figure)
 
 
+def resummarize(out):
+    """Rebuilds the tables and charts of an earlier run from its raw records."""
+    raw = out / "raw.jsonl"
+    if not raw.is_file():
+        sys.exit(f"no {raw}: run the suite with --out {out} first")
+    records = [json.loads(line) for line in raw.read_text().splitlines() if line]
+    brokers = list(dict.fromkeys(r["broker"] for r in records))
+    names = list(dict.fromkeys(r["scenario"] for r in records))
+    summary = summarize(records, brokers, names)
+    (out / "summary.md").write_text(summary)
+    charts(records, brokers, names, out)
+    print(summary)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -369,7 +395,12 @@ def main():
     parser.add_argument("--scenarios", default=None, help="comma-separated; default: all")
     parser.add_argument("--idle-connections", type=int, default=19000)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    parser.add_argument("--summarize", action="store_true",
+                        help="only rebuild summary.md and the charts from OUT/raw.jsonl")
     arguments = parser.parse_args()
+    if arguments.summarize:
+        resummarize(Path(arguments.out))
+        return
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -3,7 +3,10 @@
 //! times opening it again (`Store::open`: every record read and decoded) and restoring it into
 //! a broker (`Broker::restore_session`).
 //!
-//! `cargo run --release -p hermod-store --example recovery -- [DIR] [MESSAGES]`
+//! `cargo run --release -p hermod-store --example recovery -- [DIR] [MESSAGES] [keep]`
+//!
+//! With `keep` the directory is left in place, so the broker itself can be started on it
+//! (`hermod --data-dir DIR`) and its recovery log line read.
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -22,6 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .map_or_else(|| std::env::temp_dir().join("hermod-recovery"), Into::into);
     let total: u64 = args.next().map_or(Ok(1_000_000), |n| n.parse())?;
+    let keep = args.next().as_deref() == Some("keep");
     let _ = std::fs::remove_dir_all(&dir);
     let config = StoreConfig {
         data_dir: dir.clone(),
@@ -98,6 +102,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         opened.as_secs_f64(),
         total_time.as_secs_f64()
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    if keep {
+        println!("left the data directory in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Ok(())
 }

@@ -3,17 +3,22 @@
 //!
 //! The filter is `RUST_LOG` when that is set and not empty, else the configured `log.level`
 //! (default `info`). Libraries only emit events; this is the one place that decides where they
-//! go.
+//! go. A plain configured level more verbose than `warn` keeps the storage engine's own crates
+//! at `warn`: their per-file recovery lines at `info` would bury the broker's one line.
 
 use std::io::IsTerminal as _;
 
 use anyhow::Context as _;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
 
 use crate::config::{Config, LogFormat};
 
 /// The variable that overrides `log.level`.
 const RUST_LOG: &str = "RUST_LOG";
+
+/// The storage engine's crates, quieted to `warn` under a plain verbose level.
+const ENGINE_TARGETS: &str = "fjall=warn,lsm_tree=warn";
 
 /// Installs the global subscriber for `config.log`.
 pub(crate) fn init(config: &Config) -> anyhow::Result<()> {
@@ -42,9 +47,20 @@ fn filter(level: &str, rust_log: Option<&str>) -> anyhow::Result<EnvFilter> {
         Some(directives) => EnvFilter::builder()
             .parse(directives)
             .with_context(|| format!("invalid {RUST_LOG} filter {directives:?}")),
-        None => EnvFilter::builder()
-            .parse(level)
-            .with_context(|| format!("invalid log.level filter {level:?}")),
+        None => {
+            let plain_and_verbose = level
+                .trim()
+                .parse::<LevelFilter>()
+                .is_ok_and(|plain| plain > LevelFilter::WARN);
+            let directives = if plain_and_verbose {
+                format!("{},{ENGINE_TARGETS}", level.trim())
+            } else {
+                level.to_owned()
+            };
+            EnvFilter::builder()
+                .parse(&directives)
+                .with_context(|| format!("invalid log.level filter {level:?}"))
+        }
     }
 }
 
@@ -57,7 +73,23 @@ mod tests {
     fn rust_log_overrides_the_configured_level() {
         assert_eq!(filter("info", Some("debug")).unwrap().to_string(), "debug");
         assert_eq!(filter("warn", None).unwrap().to_string(), "warn");
+        assert_eq!(filter("error", None).unwrap().to_string(), "error");
         assert_eq!(filter("warn", Some(" ")).unwrap().to_string(), "warn");
         assert!(filter("info", Some("hermod=loud")).is_err());
+    }
+
+    #[test]
+    fn a_plain_verbose_level_keeps_the_storage_engine_at_warn() {
+        let info = filter("info", None).unwrap().to_string();
+        assert!(
+            info.contains("fjall=warn") && info.contains("lsm_tree=warn"),
+            "{info}"
+        );
+        // Explicit directives are the user's: left as written.
+        assert_eq!(
+            filter("info,fjall=debug", None).unwrap().to_string(),
+            "fjall=debug,info"
+        );
+        assert_eq!(filter("debug", Some("trace")).unwrap().to_string(), "trace");
     }
 }

@@ -1,6 +1,10 @@
 //! Shared helpers for the integration tests: a real broker on an ephemeral loopback port,
 //! bounded waits, rumqttc clients for MQTT 3.1.1 ([`v3`]) and 5.0 ([`v5`]), and a raw client
 //! that writes and reads packets with `hermod_codec` ([`codec_client`]).
+//!
+//! The brokers are in memory, except in the `durable` test binary (`tests/durable.rs`), which
+//! runs the same test files again with every broker on durable storage: `sync` mode, group
+//! commit, acknowledgements held until durable, in a temporary data directory.
 #![allow(dead_code)]
 
 pub(crate) mod codec_client;
@@ -16,8 +20,10 @@ use bytes::Bytes;
 use hermod_codec::{PublishProperties, QoS, TopicName};
 use hermod_core::Message;
 
+use hermod_core::persist::Persistence;
 use hermod_core::{Broker, BrokerConfig};
 use hermod_server::{Server, ServerConfig};
+use hermod_store::{Durability, Store, StoreConfig};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -54,6 +60,34 @@ pub(crate) struct TestBroker {
     pub(crate) broker: Broker,
     shutdown: CancellationToken,
     task: Option<JoinHandle<()>>,
+    /// The data directory of a broker on durable storage; removed when the test ends.
+    data_dir: Option<tempfile::TempDir>,
+}
+
+/// Whether this test binary runs its brokers on durable storage: true in `tests/durable.rs`,
+/// which includes the other test files as its modules.
+pub(crate) fn on_durable_storage() -> bool {
+    module_path!().starts_with("durable::")
+}
+
+/// A broker with `config`: in memory, or on a fresh durable store in a temporary directory
+/// (returned, so it lives as long as the broker's test).
+fn new_broker(config: BrokerConfig) -> (Broker, Option<tempfile::TempDir>) {
+    if !on_durable_storage() {
+        return (Broker::new(config), None);
+    }
+    let data_dir = tempfile::tempdir().expect("a temporary directory");
+    let (store, recovered) = Store::open(&StoreConfig {
+        data_dir: data_dir.path().to_path_buf(),
+        durability: Durability::Sync,
+    })
+    .expect("a fresh data directory opens");
+    assert_eq!(recovered.messages, 0, "a fresh data directory is empty");
+    let persistence: Arc<dyn Persistence> = Arc::new(store);
+    (
+        Broker::with_persistence(config, persistence),
+        Some(data_dir),
+    )
 }
 
 impl TestBroker {
@@ -73,7 +107,7 @@ impl TestBroker {
         config: BrokerConfig,
         server_config: ServerConfig,
     ) -> TestBroker {
-        let broker = Broker::new(config);
+        let (broker, data_dir) = new_broker(config);
         let server_config = ServerConfig {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 0))],
             ..server_config
@@ -89,7 +123,14 @@ impl TestBroker {
             broker,
             shutdown,
             task: Some(task),
+            data_dir,
         }
+    }
+
+    /// Takes the broker's data directory (durable storage only), so it outlives the broker:
+    /// a test can then open what the broker wrote.
+    pub(crate) fn take_data_dir(&mut self) -> Option<tempfile::TempDir> {
+        self.data_dir.take()
     }
 
     /// The port it listens on.
