@@ -3,6 +3,9 @@
 //! the same behaviour tests. Each file below is also its own in-memory test binary; here
 //! `common::on_durable_storage()` is true.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// Every included test file declares `mod common;` itself: loading the helpers once per file
+// is how the same files build both as their own binaries and here.
+#![allow(clippy::duplicate_mod)]
 
 mod common;
 

@@ -10,11 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on a broken fixture.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,63 +23,10 @@ use hermod_codec::{
 mod common;
 
 use common::STEP;
+use common::child::BrokerProcess;
 use common::raw::Client;
 
 const TOPIC: &str = "crash/t";
-
-/// A broker child on 127.0.0.1:0 with `--data-dir`.
-struct Broker {
-    child: Child,
-    address: SocketAddr,
-}
-
-impl Broker {
-    fn start(data_dir: &Path) -> Broker {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hermod"))
-            .env_clear()
-            .args(["--port", "0", "--data-dir"])
-            .arg(data_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (lines_tx, lines) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { return };
-                let _ = lines_tx.send(line);
-            }
-        });
-        let address = loop {
-            let line = lines.recv_timeout(STEP).expect("hermod went quiet");
-            if let Some(address) = line
-                .split_whitespace()
-                .find_map(|field| field.strip_prefix("listen="))
-                .filter(|_| line.contains("listening;"))
-            {
-                break address.parse().unwrap();
-            }
-        };
-        Broker { child, address }
-    }
-
-    /// SIGKILL: no shutdown, no flush.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 fn publish(qos: QoS, id: u16, seq: u64) -> Packet {
     let mut publish = Publish::new(
@@ -148,7 +91,7 @@ fn round(version: ProtocolVersion, qos: QoS, round: u32) {
     let subscriber_id = "crash-subscriber";
 
     // The subscriber's persistent session, then offline.
-    let broker = Broker::start(&data);
+    let broker = BrokerProcess::start(&data, &[]);
     let (mut subscriber, _) = Client::connect(broker.address, version, subscriber_id, false);
     let filter = TopicFilter::new(TOPIC).unwrap();
     subscriber.send(&Packet::Subscribe(Subscribe::new(
@@ -178,7 +121,7 @@ fn round(version: ProtocolVersion, qos: QoS, round: u32) {
     let acked = acked.lock().unwrap().clone();
 
     // Restart; the subscriber's session is there with every acknowledged message.
-    let broker = Broker::start(&data);
+    let broker = BrokerProcess::start(&data, &[]);
     let (mut subscriber, present) = Client::connect(broker.address, version, subscriber_id, false);
     assert!(
         present,
@@ -252,7 +195,7 @@ fn acknowledged_qos2_messages_survive_sigkill_once_each() {
 fn will_after_sigkill(version: ProtocolVersion) {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
-    let broker = Broker::start(&data);
+    let broker = BrokerProcess::start(&data, &[]);
     let will = hermod_codec::Will {
         topic: TopicName::new("wills/device").unwrap(),
         payload: Bytes::from_static(b"lost"),
@@ -282,7 +225,7 @@ fn will_after_sigkill(version: ProtocolVersion) {
     broker.kill();
     drop(device);
 
-    let broker = Broker::start(&data);
+    let broker = BrokerProcess::start(&data, &[]);
     let (mut watcher, _) = Client::connect(broker.address, version, "watcher", true);
     let deadline = Instant::now() + STEP;
     loop {

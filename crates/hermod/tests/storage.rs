@@ -6,14 +6,13 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on a broken fixture.
 
-use std::io::{BufRead as _, BufReader};
-use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
 
-const STEP: Duration = Duration::from_secs(30);
+mod common;
+
+use common::STEP;
+use common::child::BrokerProcess;
 
 fn hermod() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hermod"));
@@ -21,101 +20,12 @@ fn hermod() -> Command {
     command
 }
 
-/// A broker child; killed if still running when dropped.
-struct Broker {
-    child: Child,
-    lines: Receiver<String>,
-    address: SocketAddr,
-    /// Every stderr line read so far.
-    seen: Vec<String>,
-}
-
-impl Broker {
-    fn start(data_dir: &Path, extra: &[&str]) -> Broker {
-        let mut child = hermod()
-            .args(["--port", "0", "--data-dir"])
-            .arg(data_dir)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (lines_tx, lines) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { return };
-                if lines_tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut seen = Vec::new();
-        let address = loop {
-            let line = lines.recv_timeout(STEP).expect("hermod went quiet");
-            let address = line
-                .contains("listening;")
-                .then(|| {
-                    line.split_whitespace()
-                        .find_map(|field| field.strip_prefix("listen="))
-                        .and_then(|address| address.parse().ok())
-                })
-                .flatten();
-            seen.push(line);
-            if let Some(address) = address {
-                break address;
-            }
-        };
-        Broker {
-            child,
-            lines,
-            address,
-            seen,
-        }
-    }
-
-    fn port(&self) -> String {
-        self.address.port().to_string()
-    }
-
-    /// SIGTERM, then waits for exit 0 and collects the remaining lines.
-    fn stop(mut self) -> Vec<String> {
-        let killed = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        let deadline = Instant::now() + STEP;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "hermod did not exit");
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        assert_eq!(status.code(), Some(0), "{status:?}");
-        let mut seen = std::mem::take(&mut self.seen);
-        seen.extend(self.lines.try_iter());
-        seen
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
 /// Runs a client command of the same binary to completion.
 fn client(args: &[&str]) -> Output {
     hermod().args(args).stdin(Stdio::null()).output().unwrap()
 }
 
-fn publish(broker: &Broker, args: &[&str]) {
+fn publish(broker: &BrokerProcess, args: &[&str]) {
     let port = broker.port();
     let mut all = vec!["pub", "-p", &port];
     all.extend_from_slice(args);
@@ -125,7 +35,7 @@ fn publish(broker: &Broker, args: &[&str]) {
 
 /// The retained messages a new subscription to `#` receives (topic and payload per line):
 /// waits for `expect` messages and then up to 2 s more for any extra one.
-fn retained(broker: &Broker, expect: usize) -> Vec<String> {
+fn retained(broker: &BrokerProcess, expect: usize) -> Vec<String> {
     let port = broker.port();
     let count = (expect + 1).to_string();
     let output = client(&["sub", "-p", &port, "-t", "#", "-v", "-C", &count, "-W", "2"]);
@@ -139,7 +49,7 @@ fn retained(broker: &Broker, expect: usize) -> Vec<String> {
 fn check_retained_survive_a_restart(mode: &[&str]) {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
-    let broker = Broker::start(&data, mode);
+    let broker = BrokerProcess::start(&data, mode);
     publish(&broker, &["-t", "sensors/a", "-m", "21.5", "-r", "-q", "1"]);
     publish(&broker, &["-t", "sensors/b", "-m", "old", "-r"]);
     publish(&broker, &["-t", "sensors/c", "-m", "gone", "-r", "-q", "1"]);
@@ -150,7 +60,7 @@ fn check_retained_survive_a_restart(mode: &[&str]) {
     assert_eq!(before, ["sensors/a 21.5", "sensors/b new"]);
     broker.stop();
 
-    let broker = Broker::start(&data, mode);
+    let broker = BrokerProcess::start(&data, mode);
     assert!(
         broker.seen.iter().any(
             |line| line.contains("recovered the data directory") && line.contains("retained=2")
@@ -191,7 +101,7 @@ fn retained_messages_survive_a_restart_in_periodic_mode() {
 #[test]
 fn a_second_broker_on_the_same_data_directory_refuses_to_start() {
     let root = tempfile::tempdir().unwrap();
-    let first = Broker::start(root.path(), &[]);
+    let first = BrokerProcess::start(root.path(), &[]);
     let second = hermod()
         .args(["--port", "0", "--data-dir"])
         .arg(root.path())
@@ -240,7 +150,7 @@ fn a_data_directory_of_another_format_stops_startup_and_is_left_alone() {
 fn check_sessions_survive_a_restart(version: &str, expiry: &[&str]) {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
-    let broker = Broker::start(&data, &[]);
+    let broker = BrokerProcess::start(&data, &[]);
     let port = broker.port();
     let mut first = vec![
         "sub", "-p", &port, "-V", version, "-i", "dev", "-c", "-q", "1",
@@ -264,7 +174,7 @@ fn check_sessions_survive_a_restart(version: &str, expiry: &[&str]) {
     assert!(subscriber.join().unwrap().status.success());
     broker.stop();
 
-    let broker = Broker::start(&data, &[]);
+    let broker = BrokerProcess::start(&data, &[]);
     assert!(
         broker
             .seen

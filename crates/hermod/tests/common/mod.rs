@@ -2,6 +2,7 @@
 //! thread, on 127.0.0.1:0, stopped when dropped.
 #![allow(dead_code)]
 
+pub(crate) mod child;
 pub(crate) mod raw;
 
 use std::io::Read as _;

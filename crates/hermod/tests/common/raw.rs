@@ -36,6 +36,18 @@ impl Client {
         clean: bool,
         will: Option<hermod_codec::Will>,
     ) -> (Client, bool) {
+        let mut connect = Connect::new(version, MqttString::new(id).unwrap());
+        connect.clean_start = clean;
+        connect.will = will;
+        if version.is_v5() && !clean {
+            connect.properties.session_expiry_interval = Some(3600);
+        }
+        Client::connect_packet(address, connect)
+    }
+
+    /// Connects with exactly this CONNECT; returns the client and Session Present.
+    pub(crate) fn connect_packet(address: SocketAddr, connect: Connect) -> (Client, bool) {
+        let version = connect.protocol;
         let stream = TcpStream::connect(address).unwrap();
         stream.set_read_timeout(Some(STEP)).unwrap();
         let mut client = Client {
@@ -44,12 +56,6 @@ impl Client {
             version,
             read: BytesMut::with_capacity(64 * 1024),
         };
-        let mut connect = Connect::new(version, MqttString::new(id).unwrap());
-        connect.clean_start = clean;
-        connect.will = will;
-        if version.is_v5() && !clean {
-            connect.properties.session_expiry_interval = Some(3600);
-        }
         client.send(&Packet::Connect(Box::new(connect)));
         match client.next() {
             Some(Packet::ConnAck(connack)) => {
