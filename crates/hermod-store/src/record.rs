@@ -112,16 +112,42 @@ pub fn encode_session(record: &SessionRecord, clocks: Clocks) -> Vec<u8> {
     value
 }
 
+/// The length a record must have (version byte included).
+enum Length {
+    AtLeast(usize),
+    Exactly(usize),
+}
+
+/// Checks a record's length and its leading format version; returns what follows the
+/// version byte.
+fn versioned<'a>(
+    record: &'a [u8],
+    expected: u8,
+    length: Length,
+    what: &'static str,
+) -> Result<&'a [u8], RecordError> {
+    let long_enough = match length {
+        Length::AtLeast(len) => record.len() >= len,
+        Length::Exactly(len) => record.len() == len,
+    };
+    if !long_enough {
+        return Err(RecordError::Malformed(what));
+    }
+    match record.split_first() {
+        Some((&version, rest)) if version == expected => Ok(rest),
+        Some((&version, _)) => Err(RecordError::Version(version)),
+        None => Err(RecordError::Malformed(what)),
+    }
+}
+
 /// Decodes a session record.
 pub fn decode_session(value: &[u8], clocks: Clocks) -> Result<SessionRecord, RecordError> {
-    let mut value = value;
-    if value.remaining() < 15 {
-        return Err(RecordError::Malformed("session record length"));
-    }
-    let version = value.get_u8();
-    if version != SESSION_RECORD_VERSION {
-        return Err(RecordError::Version(version));
-    }
+    let mut value = versioned(
+        value,
+        SESSION_RECORD_VERSION,
+        Length::AtLeast(15),
+        "session record length",
+    )?;
     let version = match value.get_u8() {
         3 => ProtocolVersion::V3_1,
         4 => ProtocolVersion::V3_1_1,
@@ -169,14 +195,12 @@ pub fn encode_subscription(record: &SubscriptionRecord) -> Vec<u8> {
 
 /// Decodes a subscription record.
 pub fn decode_subscription(value: &[u8]) -> Result<SubscriptionRecord, RecordError> {
-    let mut value = value;
-    if value.len() != 6 {
-        return Err(RecordError::Malformed("subscription record length"));
-    }
-    let version = value.get_u8();
-    if version != SUBSCRIPTION_RECORD_VERSION {
-        return Err(RecordError::Version(version));
-    }
+    let mut value = versioned(
+        value,
+        SUBSCRIPTION_RECORD_VERSION,
+        Length::Exactly(6),
+        "subscription record length",
+    )?;
     let options = SubscriptionOptions::from_byte(value.get_u8(), ProtocolVersion::V5)
         .map_err(|_| RecordError::Malformed("subscription options"))?;
     let id = value.get_u32();
@@ -316,14 +340,12 @@ pub fn encode_queued(
 
 /// Decodes a queued message.
 pub fn decode_queued(value: &[u8], clocks: Clocks) -> Result<QueuedRecord, RecordError> {
-    let mut header = value;
-    if header.remaining() < 7 {
-        return Err(RecordError::Malformed("short queued record"));
-    }
-    let version = header.get_u8();
-    if version != QUEUED_RECORD_VERSION {
-        return Err(RecordError::Version(version));
-    }
+    let mut header = versioned(
+        value,
+        QUEUED_RECORD_VERSION,
+        Length::AtLeast(7),
+        "short queued record",
+    )?;
     let qos = QoS::from_bits(header.get_u8()).ok_or(RecordError::Malformed("QoS"))?;
     let retain = match header.get_u8() {
         0 => false,
@@ -394,14 +416,12 @@ pub fn encode_message(message: &Message, clocks: Clocks) -> Vec<u8> {
 
 /// Decodes a stored message record.
 pub fn decode_message(record: &[u8], clocks: Clocks) -> Result<Message, RecordError> {
-    let mut header = record;
-    if header.remaining() < 11 {
-        return Err(RecordError::Malformed("short header"));
-    }
-    let version = header.get_u8();
-    if version != MESSAGE_RECORD_VERSION {
-        return Err(RecordError::Version(version));
-    }
+    let mut header = versioned(
+        record,
+        MESSAGE_RECORD_VERSION,
+        Length::AtLeast(11),
+        "short header",
+    )?;
     let expiry = header.get_u64();
     let client_id_len = usize::from(header.get_u16());
     let client_id = header
