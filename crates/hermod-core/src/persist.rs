@@ -145,7 +145,7 @@ impl crate::Broker {
         let record = SessionRecord {
             version,
             expiry: state.expiry,
-            expires_at: state.expires_at,
+            expires_at: state.expires_at(),
             will,
         };
         persistence.session_saved(&session.client_id, &record);
@@ -189,7 +189,7 @@ impl crate::Broker {
             let mut state = session.lock();
             state.persisted = true;
             state.version = Some(restored.record.version);
-            state.expires_at = restored.record.expires_at;
+            state.set_expires_at(restored.record.expires_at);
             for (filter, record) in restored.subscriptions {
                 let entry = crate::broker::SubscriptionEntry {
                     session: std::sync::Arc::clone(&session),
@@ -201,7 +201,7 @@ impl crate::Broker {
                 state.subscriptions.insert(filter, record);
             }
             for restored in restored.messages {
-                state.next_seq = state.next_seq.max(restored.seq);
+                state.seq_at_least(restored.seq);
                 let mut delivery = restored.delivery;
                 delivery.seq = restored.seq;
                 match restored.inflight {

@@ -77,9 +77,6 @@ pub struct SessionState {
     pub inflight: VecDeque<Inflight>,
     /// The next packet identifier to try.
     pub next_packet_id: Option<PacketId>,
-    /// QoS 2 packet identifiers received and awaiting PUBREL (exactly-once: a duplicate
-    /// PUBLISH with one of these is not forwarded again).
-    pub incoming_qos2: HashSet<u16>,
     /// The session's subscriptions by topic filter.
     pub subscriptions: HashMap<String, SubscriptionRecord>,
     /// The Session Expiry Interval in force.
@@ -87,12 +84,6 @@ pub struct SessionState {
     /// Counts disconnections, so that a timer armed at one disconnection can tell whether it
     /// still applies.
     pub generation: u64,
-    /// Messages dropped by the overflow policy or the broker-wide budget.
-    pub dropped: u64,
-    /// Publishers' connections (by connection id) paused because this online session's
-    /// queue is full; woken when the queue drains to half its limit or the session goes
-    /// offline.
-    pub congestion_waiters: Vec<(u64, Waker)>,
     /// Set when a delivery was queued since the attached connection last drained the queue:
     /// a wake that reached its task while it was busy elsewhere is not lost (see
     /// [`crate::Connection::set_waker`]).
@@ -100,15 +91,32 @@ pub struct SessionState {
     /// Set while the session has a record in the durable store (see
     /// [`crate::persist::Persistence`]): its subscription changes are recorded too.
     pub persisted: bool,
-    /// The last number given to a stored queued message.
-    pub next_seq: u64,
     /// The protocol version of its last connection (kept for its stored record).
     pub version: Option<hermod_codec::ProtocolVersion>,
+    /// What most sessions never need, allocated on first use: an idle session is memory per
+    /// idle connection.
+    rare: Option<Box<SessionRare>>,
+}
+
+/// The parts of a session's state that most sessions never use.
+#[derive(Debug, Default)]
+struct SessionRare {
+    /// QoS 2 packet identifiers received and awaiting PUBREL (exactly-once: a duplicate
+    /// PUBLISH with one of these is not forwarded again).
+    incoming_qos2: HashSet<u16>,
+    /// Messages dropped by the overflow policy or the broker-wide budget.
+    dropped: u64,
+    /// Publishers' connections (by connection id) paused because this online session's
+    /// queue is full; woken when the queue drains to half its limit or the session goes
+    /// offline.
+    congestion_waiters: Vec<(u64, Waker)>,
+    /// The last number given to a stored queued message.
+    next_seq: u64,
     /// When it expires while offline (kept for its stored record).
-    pub expires_at: Option<std::time::Instant>,
+    expires_at: Option<std::time::Instant>,
     /// Numbers of stored messages the queue dropped (overflow), for the caller to remove
     /// from the store.
-    pub unstored: Vec<u64>,
+    unstored: Vec<u64>,
 }
 
 /// What happened to a delivery offered to a session.
@@ -213,8 +221,7 @@ impl SessionCell {
             };
             let mut delivery = delivery;
             if stored.is_some() {
-                state.next_seq += 1;
-                delivery.seq = state.next_seq;
+                delivery.seq = state.next_seq();
             }
             let outcome = state.enqueue(delivery, limits);
             if let Some(persistence) = stored {
@@ -226,7 +233,7 @@ impl SessionCell {
                         persistence.message_saved(&self.client_id, queued.seq, queued, None);
                     }
                 }
-                for seq in state.unstored.drain(..) {
+                for seq in state.take_unstored() {
                     persistence.message_removed(&self.client_id, seq);
                 }
             }
@@ -250,6 +257,102 @@ impl SessionCell {
 }
 
 impl SessionState {
+    /// The rare part, allocated on first use.
+    fn rare_mut(&mut self) -> &mut SessionRare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// Whether a QoS 2 PUBLISH with this packet identifier was received and awaits its
+    /// PUBREL (a duplicate of it is not forwarded again).
+    pub fn qos2_received(&self, packet_id: u16) -> bool {
+        self.rare
+            .as_ref()
+            .is_some_and(|rare| rare.incoming_qos2.contains(&packet_id))
+    }
+
+    /// How many received QoS 2 messages await their PUBREL.
+    pub fn qos2_awaiting_release(&self) -> usize {
+        self.rare
+            .as_ref()
+            .map_or(0, |rare| rare.incoming_qos2.len())
+    }
+
+    /// Records a received QoS 2 packet identifier until its PUBREL.
+    pub fn qos2_receive(&mut self, packet_id: u16) {
+        self.rare_mut().incoming_qos2.insert(packet_id);
+    }
+
+    /// Forgets a received QoS 2 packet identifier (its PUBREL came, or it was refused); true
+    /// if it was recorded.
+    pub fn qos2_release(&mut self, packet_id: u16) -> bool {
+        self.rare
+            .as_mut()
+            .is_some_and(|rare| rare.incoming_qos2.remove(&packet_id))
+    }
+
+    /// Messages dropped (overflow policy or broker-wide budget) since the count was taken.
+    pub fn dropped(&self) -> u64 {
+        self.rare.as_ref().map_or(0, |rare| rare.dropped)
+    }
+
+    /// Takes the count of dropped messages, leaving 0.
+    pub fn take_dropped(&mut self) -> u64 {
+        self.rare
+            .as_mut()
+            .map_or(0, |rare| std::mem::take(&mut rare.dropped))
+    }
+
+    fn count_dropped(&mut self) {
+        self.rare_mut().dropped += 1;
+    }
+
+    /// Registers a publisher's connection paused on this session's full queue (once).
+    pub fn add_congestion_waiter(&mut self, connection: u64, waker: &Waker) {
+        let waiters = &mut self.rare_mut().congestion_waiters;
+        if !waiters.iter().any(|(id, _)| *id == connection) {
+            waiters.push((connection, waker.clone()));
+        }
+    }
+
+    /// Forgets a paused publisher's connection (it closed or resumed).
+    pub fn remove_congestion_waiter(&mut self, connection: u64) {
+        if let Some(rare) = self.rare.as_mut() {
+            rare.congestion_waiters.retain(|(id, _)| *id != connection);
+        }
+    }
+
+    /// Numbers the next stored queued message.
+    pub fn next_seq(&mut self) -> u64 {
+        let rare = self.rare_mut();
+        rare.next_seq += 1;
+        rare.next_seq
+    }
+
+    /// Makes later stored messages number after `seq` (a restored message's number).
+    pub fn seq_at_least(&mut self, seq: u64) {
+        let rare = self.rare_mut();
+        rare.next_seq = rare.next_seq.max(seq);
+    }
+
+    /// When the session expires while offline (kept for its stored record).
+    pub fn expires_at(&self) -> Option<std::time::Instant> {
+        self.rare.as_ref().and_then(|rare| rare.expires_at)
+    }
+
+    /// Sets when the session expires while offline.
+    pub fn set_expires_at(&mut self, at: Option<std::time::Instant>) {
+        if at.is_some() || self.rare.is_some() {
+            self.rare_mut().expires_at = at;
+        }
+    }
+
+    /// Takes the numbers of stored messages the queue dropped, for removal from the store.
+    pub fn take_unstored(&mut self) -> Vec<u64> {
+        self.rare
+            .as_mut()
+            .map(|rare| std::mem::take(&mut rare.unstored))
+            .unwrap_or_default()
+    }
     /// Queues a delivery under the limits (see [`SessionCell::offer`]).
     pub fn enqueue(&mut self, delivery: Delivery, limits: &QueueLimits<'_>) -> Enqueued {
         if self.owner.is_none() && delivery.qos == QoS::AtMostOnce && !limits.queue_qos0_offline {
@@ -262,7 +365,7 @@ impl SessionState {
             limits.total_bytes.load(Ordering::Relaxed) + size > limits.max_total_bytes;
         let mut outcome = Enqueued::Queued;
         if over_budget {
-            self.dropped += 1;
+            self.count_dropped();
             return Enqueued::DroppedNewest;
         }
         let congested = full || self.queued_bytes + size >= limits.backpressure_bytes;
@@ -285,16 +388,16 @@ impl SessionState {
             };
             match policy {
                 OverflowPolicy::DropNewest => {
-                    self.dropped += 1;
+                    self.count_dropped();
                     return Enqueued::DroppedNewest;
                 }
                 OverflowPolicy::Disconnect => {
-                    self.dropped += 1;
+                    self.count_dropped();
                     return Enqueued::Disconnect;
                 }
                 OverflowPolicy::DropOldest => {
                     if size > limits.max_bytes {
-                        self.dropped += 1;
+                        self.count_dropped();
                         return Enqueued::DroppedNewest;
                     }
                     // Drop as many of the oldest as it takes to respect both limits.
@@ -306,11 +409,11 @@ impl SessionState {
                         };
                         let freed = oldest.message.queued_size();
                         if oldest.seq != 0 {
-                            self.unstored.push(oldest.seq);
+                            self.rare_mut().unstored.push(oldest.seq);
                         }
                         self.queued_bytes -= freed;
                         limits.total_bytes.fetch_sub(freed, Ordering::Relaxed);
-                        self.dropped += 1;
+                        self.count_dropped();
                         outcome = Enqueued::DroppedOldest;
                     }
                 }
@@ -333,15 +436,22 @@ impl SessionState {
 
     /// The paused publishers to wake, if the session is no longer congested.
     pub fn take_congestion_waiters(&mut self, limits: &QueueLimits<'_>) -> Vec<(u64, Waker)> {
-        if self.congestion_waiters.is_empty() || self.is_congested(limits) {
+        let waiting = self
+            .rare
+            .as_ref()
+            .is_some_and(|rare| !rare.congestion_waiters.is_empty());
+        if !waiting || self.is_congested(limits) {
             return Vec::new();
         }
-        std::mem::take(&mut self.congestion_waiters)
+        self.take_all_congestion_waiters()
     }
 
     /// Every paused publisher, to wake because the session went offline or was discarded.
     pub fn take_all_congestion_waiters(&mut self) -> Vec<(u64, Waker)> {
-        std::mem::take(&mut self.congestion_waiters)
+        self.rare
+            .as_mut()
+            .map(|rare| std::mem::take(&mut rare.congestion_waiters))
+            .unwrap_or_default()
     }
 
     /// Puts deliveries back at the front of the queue, in order (messages a leaving shared
@@ -426,5 +536,17 @@ impl SessionState {
         self.inflight
             .iter()
             .position(|entry| entry.packet_id == packet_id)
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    /// Every session, idle or not, keeps its state in memory: its size is memory per idle
+    /// connection (see docs/performance.md).
+    #[test]
+    fn the_session_stays_small() {
+        let size = std::mem::size_of::<super::SessionCell>();
+        eprintln!("SessionCell: {size} bytes");
+        assert!(size <= 240, "SessionCell grew to {size} bytes");
     }
 }

@@ -4,8 +4,10 @@
 //! `hermod-store` crate, next) can persist them without the broker logic changing; tests run
 //! the same broker over either.
 
-use std::collections::HashMap;
+use std::borrow::Borrow;
+use std::collections::HashSet;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use hermod_codec::MqttString;
@@ -32,9 +34,37 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
 }
 
 /// Sessions kept in memory only: they do not survive a restart.
+///
+/// A set of sessions looked up by the client identifier each already holds: one pointer per
+/// table slot rather than a copy of the key beside it (the registry is memory per idle
+/// connection).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    sessions: Mutex<HashMap<MqttString, Arc<SessionCell>>>,
+    sessions: Mutex<HashSet<Registered>>,
+}
+
+/// A session in the registry: hashed, compared and looked up by its client identifier.
+#[derive(Debug)]
+struct Registered(Arc<SessionCell>);
+
+impl Hash for Registered {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.client_id.hash(state);
+    }
+}
+
+impl PartialEq for Registered {
+    fn eq(&self, other: &Registered) -> bool {
+        self.0.client_id == other.0.client_id
+    }
+}
+
+impl Eq for Registered {}
+
+impl Borrow<MqttString> for Registered {
+    fn borrow(&self) -> &MqttString {
+        &self.0.client_id
+    }
 }
 
 impl MemoryStore {
@@ -43,7 +73,7 @@ impl MemoryStore {
         MemoryStore::default()
     }
 
-    fn sessions(&self) -> MutexGuard<'_, HashMap<MqttString, Arc<SessionCell>>> {
+    fn sessions(&self) -> MutexGuard<'_, HashSet<Registered>> {
         self.sessions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -52,18 +82,20 @@ impl MemoryStore {
 
 impl SessionStore for MemoryStore {
     fn get(&self, client_id: &MqttString) -> Option<Arc<SessionCell>> {
-        self.sessions().get(client_id).cloned()
+        self.sessions()
+            .get(client_id)
+            .map(|registered| Arc::clone(&registered.0))
     }
 
     fn insert(&self, session: Arc<SessionCell>) {
-        self.sessions().insert(session.client_id.clone(), session);
+        self.sessions().replace(Registered(session));
     }
 
     fn remove(&self, session: &Arc<SessionCell>) -> bool {
         let mut sessions = self.sessions();
         if sessions
             .get(&session.client_id)
-            .is_some_and(|current| Arc::ptr_eq(current, session))
+            .is_some_and(|current| Arc::ptr_eq(&current.0, session))
         {
             sessions.remove(&session.client_id);
             true
@@ -77,6 +109,9 @@ impl SessionStore for MemoryStore {
     }
 
     fn all(&self) -> Vec<Arc<SessionCell>> {
-        self.sessions().values().cloned().collect()
+        self.sessions()
+            .iter()
+            .map(|registered| Arc::clone(&registered.0))
+            .collect()
     }
 }

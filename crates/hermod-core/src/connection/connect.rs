@@ -107,7 +107,7 @@ impl Connection {
             }
             requested
         };
-        self.keep_alive = (keep_alive > 0).then(|| Duration::from_secs(u64::from(keep_alive)));
+        self.keep_alive_secs = keep_alive;
 
         // Session expiry: 5.0 from the property (capped), 3.x from Clean Session.
         let (expiry, expiry_capped) = if connect.protocol.is_v5() {
@@ -266,7 +266,7 @@ impl Connection {
                         state.generation += 1;
                         // Overflow while no connection was attached is not this
                         // connection's to answer for (the Disconnect policy).
-                        state.dropped = 0;
+                        state.take_dropped();
                         true
                     }
                 };
@@ -309,7 +309,7 @@ impl Connection {
             delay: will.delay,
             publish_at: None,
         });
-        state.expires_at = None;
+        state.set_expires_at(None);
         self.broker
             .persist_session(session, &mut state, self.version, will);
     }

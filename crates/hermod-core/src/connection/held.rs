@@ -120,7 +120,7 @@ impl Connection {
             Packet::PubRec(mut rec) => {
                 // A refused QoS 2 message is finished: no PUBREL is expected.
                 if let Some(session) = &self.session {
-                    session.lock().incoming_qos2.remove(&rec.packet_id.get());
+                    session.lock().qos2_release(rec.packet_id.get());
                 }
                 rec.reason = reason;
                 rec.properties.reason_string = text;

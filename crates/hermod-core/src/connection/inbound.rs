@@ -37,17 +37,17 @@ impl Connection {
             let session = self.session.as_ref().map(Arc::clone);
             if let Some(session) = session {
                 let mut state = session.lock();
-                if state.incoming_qos2.contains(&packet_id.get()) {
+                if state.qos2_received(packet_id.get()) {
                     // A retransmission before PUBREL: acknowledge again, do not forward twice
                     // (MQTT-4.3.3-10).
                     drop(state);
                     self.send_publish_ack(Packet::PubRec(PubRec::new(packet_id)), None);
                     return Ok(());
                 }
-                if state.incoming_qos2.len() >= usize::from(config.receive_maximum.get()) {
+                if state.qos2_awaiting_release() >= usize::from(config.receive_maximum.get()) {
                     return Err(Violation::ReceiveMaximumExceeded);
                 }
-                state.incoming_qos2.insert(packet_id.get());
+                state.qos2_receive(packet_id.get());
             }
         }
         let refusal = self.refusal_reason(&publish);
@@ -125,7 +125,7 @@ impl Connection {
                 if !reason.is_success() {
                     // A refused QoS 2 message is finished: no PUBREL is expected.
                     if let Some(session) = &self.session {
-                        session.lock().incoming_qos2.remove(&packet_id.get());
+                        session.lock().qos2_release(packet_id.get());
                     }
                 }
                 let mut ack = PubRec::with_reason(packet_id, reason);
@@ -171,7 +171,7 @@ impl Connection {
         let known = self
             .session
             .as_ref()
-            .is_some_and(|session| session.lock().incoming_qos2.remove(&packet_id.get()));
+            .is_some_and(|session| session.lock().qos2_release(packet_id.get()));
         let reason = if known || !self.version.is_v5() {
             ReasonCode::SUCCESS
         } else {

@@ -109,7 +109,6 @@ pub struct Connection {
     broker: Broker,
     id: u64,
     peer: Box<str>,
-    opened_at: Instant,
     phase: Phase,
     version: ProtocolVersion,
     client_id: MqttString,
@@ -121,8 +120,8 @@ pub struct Connection {
     paused_since: Option<Instant>,
     /// False for the one read batch after a pause ran out: that batch is handled whole.
     pause_allowed: bool,
-    /// Effective keep alive; `None` when off.
-    keep_alive: Option<Duration>,
+    /// Effective keep alive in seconds; 0 when off.
+    keep_alive_secs: u16,
     last_received: Instant,
     /// Boxed: most connections have none, and every connection's engine stays in memory.
     will: Option<Box<PendingWill>>,
@@ -191,12 +190,11 @@ impl Broker {
             broker: self.clone(),
             id: self.next_id(),
             peer: peer.into().into_boxed_str(),
-            opened_at: now,
             phase: Phase::AwaitingConnect,
             version: ProtocolVersion::V3_1_1,
             client_id: MqttString::default(),
             session: None,
-            keep_alive: None,
+            keep_alive_secs: 0,
             congested_on: Vec::new(),
             paused_since: None,
             pause_allowed: true,
@@ -278,14 +276,7 @@ impl Connection {
             if !state.is_congested(&limits) {
                 return false;
             }
-            let id = self.id;
-            if !state
-                .congestion_waiters
-                .iter()
-                .any(|(waiter, _)| *waiter == id)
-            {
-                state.congestion_waiters.push((id, waker.clone()));
-            }
+            state.add_congestion_waiter(self.id, waker);
             true
         });
         if self.congested_on.is_empty() {
@@ -306,10 +297,7 @@ impl Connection {
     /// out of their waiting lists.
     fn leave_congestion(&mut self) {
         for session in self.congested_on.drain(..) {
-            session
-                .lock()
-                .congestion_waiters
-                .retain(|(waiter, _)| *waiter != self.id);
+            session.lock().remove_congestion_waiter(self.id);
         }
     }
 
@@ -446,7 +434,7 @@ impl Connection {
                 if self.broker.is_shutting_down() {
                     self.phase = Phase::Closed;
                     self.close = Some(CloseReason::ServerShutdown);
-                } else if now >= self.opened_at + self.broker.config().connect_timeout {
+                } else if now >= self.last_received + self.broker.config().connect_timeout {
                     tracing::info!(conn = self.id, peer = %self.peer, "no CONNECT in time: closing");
                     self.finish(now, CloseReason::ConnectTimeout, None);
                 }
@@ -492,7 +480,10 @@ impl Connection {
     /// The next time `handle_timeout` must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
-            Phase::AwaitingConnect => Some(self.opened_at + self.broker.config().connect_timeout),
+            // Nothing is received before CONNECT: the last receipt is the connection's start.
+            Phase::AwaitingConnect => {
+                Some(self.last_received + self.broker.config().connect_timeout)
+            }
             Phase::Active => self.pause_deadline().or_else(|| self.keep_alive_deadline()),
             Phase::Closed => None,
         }
@@ -511,8 +502,10 @@ impl Connection {
         if self.pause_deadline().is_some() {
             return None;
         }
-        self.keep_alive
-            .map(|keep_alive| self.last_received + keep_alive + keep_alive / 2)
+        (self.keep_alive_secs > 0).then(|| {
+            let keep_alive = Duration::from_secs(u64::from(self.keep_alive_secs));
+            self.last_received + keep_alive + keep_alive / 2
+        })
     }
 
     /// True if another connection took the session or it was discarded.
@@ -701,7 +694,7 @@ impl Connection {
             // The stored record: offline from now, with the will still to come (the
             // DISCONNECT may also have changed the expiry).
             let mut state = session.lock();
-            state.expires_at = finite.then(|| now + expiry);
+            state.set_expires_at(finite.then(|| now + expiry));
             self.broker
                 .persist_session(&session, &mut state, self.version, stored_will);
         }
@@ -773,6 +766,6 @@ mod size_tests {
     fn the_connection_engine_stays_small() {
         let size = std::mem::size_of::<super::Connection>();
         eprintln!("Connection: {size} bytes");
-        assert!(size <= 272, "Connection grew to {size} bytes");
+        assert!(size <= 240, "Connection grew to {size} bytes");
     }
 }

@@ -173,12 +173,12 @@ impl Connection {
             .lock()
             .take_congestion_waiters(&self.broker.queue_limits());
         paused.into_iter().for_each(|(_, waker)| waker.wake());
-        if session.lock().dropped > 0
+        if session.lock().dropped() > 0
             && self.broker.config().overflow_policy == crate::config::OverflowPolicy::Disconnect
         {
             let overflowed = {
                 let mut state = session.lock();
-                std::mem::take(&mut state.dropped) > 0
+                state.take_dropped() > 0
             };
             if overflowed {
                 self.finish(
