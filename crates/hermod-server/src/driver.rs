@@ -51,8 +51,8 @@ struct Wake {
 /// earlier than where it is set; a later deadline is found when it fires. This keeps the
 /// task small (it is most of an idle connection's memory) and the loop cheap.
 ///
-/// `decoder` is [`new_decoder`]'s for a new connection, or the one it was parked with (it
-/// knows the protocol version); `slot` is its place in the server's connection count. With a
+/// `decoder` is [`new_decoder`]'s for a new connection, or [`resumed_decoder`]'s for one
+/// leaving the parking lot; `slot` is its place in the server's connection count. With a
 /// parking `lot`, a connection that has read and written nothing for the lot's quiet period
 /// and has nothing in progress ([`Connection::is_idle`], no bytes buffered) is parked: the
 /// task ends, and the lot starts a new one when the connection has something to do.
@@ -215,6 +215,16 @@ pub(crate) async fn drive(
 pub fn new_decoder(connection: &Connection) -> Decoder {
     let mut decoder = Decoder::new(Role::Server);
     decoder.set_max_packet_size(connection.max_packet_size());
+    decoder
+}
+
+/// The decoder of a connection taken out of the parking lot: as it was when parked, since a
+/// decoder knows only the packet size limit and, once CONNECT was read, the version.
+pub(crate) fn resumed_decoder(connection: &Connection) -> Decoder {
+    let mut decoder = new_decoder(connection);
+    if let Some(version) = connection.connected_version() {
+        decoder.set_version(version);
+    }
     decoder
 }
 

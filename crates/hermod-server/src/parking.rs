@@ -108,14 +108,13 @@ enum SlotState {
     Parked(Parked),
 }
 
-/// One parked connection.
+/// One parked connection. Its decoder and deadline are not kept: both follow from the
+/// engine, which nothing changes while it is parked (a slot is memory per idle connection).
 struct Parked {
     /// Out of the runtime's registration, in the lot's epoll set.
     stream: std::net::TcpStream,
     connection: Box<Connection>,
-    decoder: Decoder,
     slot: ConnectionSlot,
-    deadline: Option<Instant>,
 }
 
 /// Wakes one slot's connection (given to its session while it is parked).
@@ -267,9 +266,7 @@ impl Lot {
         let mut parked = Some(Parked {
             stream,
             connection,
-            decoder,
             slot: connection_slot,
-            deadline,
         });
         let mut earliest = None;
         if registered.is_ok() {
@@ -303,7 +300,7 @@ impl Lot {
             Ok(stream) => Err(Idle {
                 stream,
                 connection: parked.connection,
-                decoder: parked.decoder,
+                decoder,
                 slot: parked.slot,
             }),
             Err(error) => {
@@ -351,7 +348,7 @@ impl Lot {
         }
         match std::mem::replace(&mut entry.state, SlotState::Free) {
             SlotState::Parked(parked) => {
-                if let Some(at) = parked.deadline {
+                if let Some(at) = parked.connection.poll_timeout() {
                     state.deadlines.remove(&(at, slot, generation));
                 }
                 state.free.push(slot);
@@ -377,6 +374,7 @@ impl Lot {
         if let Err(error) = shared.registry.deregister(&mut SourceFd(&fd)) {
             tracing::debug!(%error, "parked socket was not in the lot's epoll set");
         }
+        let decoder = crate::driver::resumed_decoder(&parked.connection);
         match TcpStream::from_std(parked.stream) {
             Ok(stream) => {
                 let lot = self.clone();
@@ -385,7 +383,7 @@ impl Lot {
                     crate::driver::drive(
                         stream,
                         parked.connection,
-                        parked.decoder,
+                        decoder,
                         parked.slot,
                         close,
                         Some(lot),

@@ -233,6 +233,12 @@ impl Connection {
         self.version
     }
 
+    /// The protocol version once a CONNECT was read (its decoder then knows it too); `None`
+    /// while the connection still waits for its CONNECT.
+    pub fn connected_version(&self) -> Option<ProtocolVersion> {
+        (self.phase != Phase::AwaitingConnect).then_some(self.version)
+    }
+
     /// The largest packet the broker accepts from this client, for the decoder.
     pub fn max_packet_size(&self) -> usize {
         self.broker.config().max_packet_size as usize
