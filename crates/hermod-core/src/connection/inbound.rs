@@ -8,7 +8,7 @@ use hermod_codec::{
     Disconnect, Packet, PacketId, PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode,
 };
 
-use super::{CloseReason, Connection};
+use super::{CloseReason, Connection, Pause};
 use crate::message::Message;
 use crate::session::OutboundStage;
 use crate::stats::Stats;
@@ -68,9 +68,26 @@ impl Connection {
                 publisher_client_id: self.client_id.clone(),
             });
             let before = self.last_store_change();
-            let recipients =
-                self.broker
-                    .publish_noting_congestion(now, message, &mut self.congested_on);
+            let recipients = match self.pause.as_mut() {
+                Some(pause) => {
+                    self.broker
+                        .publish_noting_congestion(now, message, &mut pause.congested_on)
+                }
+                // Boxed only if a session turns out congested.
+                None => {
+                    let mut congested = Vec::new();
+                    let recipients =
+                        self.broker
+                            .publish_noting_congestion(now, message, &mut congested);
+                    if !congested.is_empty() {
+                        self.pause = Some(Box::new(Pause {
+                            congested_on: congested,
+                            since: None,
+                        }));
+                    }
+                    recipients
+                }
+            };
             // Stored for a persistent session: the acknowledgement waits until it is durable.
             let after = self.last_store_change();
             let wait_for = (after > before).then_some(after);

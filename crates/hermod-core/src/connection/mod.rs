@@ -113,11 +113,9 @@ pub struct Connection {
     version: ProtocolVersion,
     client_id: MqttString,
     session: Option<Arc<SessionCell>>,
-    /// Sessions whose full queues took this client's messages (backpressure): no packet is
-    /// read from this client until they have drained (see [`Connection::poll_read_ready`]).
-    congested_on: Vec<Arc<SessionCell>>,
-    /// When the current backpressure pause began.
-    paused_since: Option<Instant>,
+    /// Backpressure on this client, boxed while there is some (most connections never have
+    /// any, and every connection's engine stays in memory).
+    pause: Option<Box<Pause>>,
     /// False for the one read batch after a pause ran out: that batch is handled whole.
     pause_allowed: bool,
     /// Effective keep alive in seconds; 0 when off.
@@ -170,6 +168,17 @@ struct TopicAliases {
     outbound: HashMap<TopicName, u16>,
 }
 
+/// Backpressure on a connection: the sessions it waits for and since when.
+#[derive(Debug, Default)]
+struct Pause {
+    /// Sessions whose full queues took this client's messages: no packet is read from this
+    /// client until they have drained (see [`Connection::poll_read_ready`]). Never empty
+    /// while the pause exists.
+    congested_on: Vec<Arc<SessionCell>>,
+    /// When the pause began (set when the driver first finds the connection paused).
+    since: Option<Instant>,
+}
+
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connection")
@@ -195,8 +204,7 @@ impl Broker {
             client_id: MqttString::default(),
             session: None,
             keep_alive_secs: 0,
-            congested_on: Vec::new(),
-            paused_since: None,
+            pause: None,
             pause_allowed: true,
             last_received: now,
             will: None,
@@ -259,10 +267,13 @@ impl Connection {
     /// (each paused on the other's queue) slow down instead of stopping. While paused, the
     /// keep alive clock does not run: the client's packets are waiting to be read.
     pub fn poll_read_ready(&mut self, now: Instant, waker: &Waker) -> bool {
-        if self.congested_on.is_empty() || !self.pause_allowed {
+        if !self.pause_allowed {
             return true;
         }
-        let paused_since = *self.paused_since.get_or_insert(now);
+        let Some(pause) = self.pause.as_mut() else {
+            return true;
+        };
+        let paused_since = *pause.since.get_or_insert(now);
         let limits = self.broker.queue_limits();
         if now >= paused_since + MAX_PAUSE {
             tracing::debug!(
@@ -271,22 +282,22 @@ impl Connection {
                 "backpressure pause at its limit: handling one more read batch"
             );
             self.leave_congestion();
-            self.paused_since = None;
             self.last_received = now;
             // Until the driver has handled one read batch (`end_read_batch`).
             self.pause_allowed = false;
             return true;
         }
-        self.congested_on.retain(|session| {
+        let id = self.id;
+        pause.congested_on.retain(|session| {
             let mut state = session.lock();
             if !state.is_congested(&limits) {
                 return false;
             }
-            state.add_congestion_waiter(self.id, waker);
+            state.add_congestion_waiter(id, waker);
             true
         });
-        if self.congested_on.is_empty() {
-            self.paused_since = None;
+        if pause.congested_on.is_empty() {
+            self.pause = None;
             self.last_received = now;
             return true;
         }
@@ -302,15 +313,17 @@ impl Connection {
     /// Stops waiting for congested sessions: forgets them and takes this connection's waker
     /// out of their waiting lists.
     fn leave_congestion(&mut self) {
-        for session in self.congested_on.drain(..) {
-            session.lock().remove_congestion_waiter(self.id);
+        if let Some(pause) = self.pause.take() {
+            for session in pause.congested_on {
+                session.lock().remove_congestion_waiter(self.id);
+            }
         }
     }
 
     /// Whether this connection is paused by backpressure (see
     /// [`Connection::poll_read_ready`]): the driver stops handing it packets.
     pub fn is_paused(&self) -> bool {
-        !self.congested_on.is_empty() && self.pause_allowed
+        self.pause.is_some() && self.pause_allowed
     }
 
     /// Whether nothing is in progress that needs the driver: connected, not closing, not
@@ -321,8 +334,7 @@ impl Connection {
     pub fn is_idle(&self) -> bool {
         self.phase == Phase::Active
             && self.close.is_none()
-            && self.congested_on.is_empty()
-            && self.paused_since.is_none()
+            && self.pause.is_none()
             && self.pause_allowed
             && self.tx.is_empty()
             && !self.more_to_send
@@ -497,8 +509,9 @@ impl Connection {
 
     /// When the current backpressure pause runs out, while one lasts.
     fn pause_deadline(&self) -> Option<Instant> {
-        self.paused_since
-            .filter(|_| !self.congested_on.is_empty())
+        self.pause
+            .as_ref()
+            .and_then(|pause| pause.since)
             .map(|since| since + MAX_PAUSE)
     }
 
@@ -772,6 +785,6 @@ mod size_tests {
     fn the_connection_engine_stays_small() {
         let size = std::mem::size_of::<super::Connection>();
         eprintln!("Connection: {size} bytes");
-        assert!(size <= 240, "Connection grew to {size} bytes");
+        assert!(size <= 208, "Connection grew to {size} bytes");
     }
 }
