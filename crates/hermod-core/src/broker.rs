@@ -281,7 +281,10 @@ impl Broker {
             self.forget_session(session, &mut state);
             state.discarded = true;
             state.clear_queue(&self.inner.queued_bytes);
-            state.inflight.clear();
+            if !state.out.inflight.is_empty() {
+                state.out.inflight.clear();
+            }
+            state.out.release_if_empty();
             (
                 state
                     .subscriptions

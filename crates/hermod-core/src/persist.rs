@@ -206,7 +206,7 @@ impl crate::Broker {
                 delivery.seq = restored.seq;
                 match restored.inflight {
                     Some((packet_id, stage)) => {
-                        state.inflight.push_back(crate::session::Inflight {
+                        state.out.inflight.push_back(crate::session::Inflight {
                             packet_id,
                             delivery,
                             stage,
@@ -214,11 +214,11 @@ impl crate::Broker {
                     }
                     None => {
                         let size = delivery.message.queued_size();
-                        state.queued_bytes += size;
+                        state.out.queued_bytes += size;
                         self.inner
                             .queued_bytes
                             .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
-                        state.queue.push_back(delivery);
+                        state.out.queue.push_back(delivery);
                     }
                 }
             }

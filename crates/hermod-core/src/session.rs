@@ -69,12 +69,8 @@ pub struct SessionState {
     pub discarded: bool,
     /// Wakes the attached connection's task when deliveries arrive.
     pub waker: Option<Waker>,
-    /// Messages waiting to be sent, oldest first.
-    pub queue: VecDeque<Delivery>,
-    /// Bytes of the queued messages.
-    pub queued_bytes: usize,
-    /// QoS 1/2 messages sent and not yet acknowledged, in send order.
-    pub inflight: VecDeque<Inflight>,
+    /// Messages on their way to the client: queued and in flight.
+    pub out: Outbox,
     /// The next packet identifier to try.
     pub next_packet_id: Option<PacketId>,
     /// The session's subscriptions by topic filter.
@@ -96,6 +92,63 @@ pub struct SessionState {
     /// What most sessions never need, allocated on first use: an idle session is memory per
     /// idle connection.
     rare: Option<Box<SessionRare>>,
+}
+
+/// A session's messages on their way to the client. Allocated when first needed and released
+/// by [`Outbox::release_if_empty`] (the connection going idle, the session going offline):
+/// most idle sessions have nothing queued or in flight, and an idle session is memory per
+/// idle connection. Reads of an unallocated outbox see an empty one; the first write
+/// allocates it.
+#[derive(Debug, Default)]
+pub struct Outbox(Option<Box<Deliveries>>);
+
+/// What an [`Outbox`] holds.
+#[derive(Debug, Default)]
+pub struct Deliveries {
+    /// Messages waiting to be sent, oldest first.
+    pub queue: VecDeque<Delivery>,
+    /// Bytes of the queued messages.
+    pub queued_bytes: usize,
+    /// QoS 1/2 messages sent and not yet acknowledged, in send order.
+    pub inflight: VecDeque<Inflight>,
+}
+
+/// What an unallocated outbox reads as.
+static NO_DELIVERIES: Deliveries = Deliveries {
+    queue: VecDeque::new(),
+    queued_bytes: 0,
+    inflight: VecDeque::new(),
+};
+
+impl Outbox {
+    /// Whether nothing is queued or in flight.
+    pub fn is_empty(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|out| out.queue.is_empty() && out.inflight.is_empty())
+    }
+
+    /// Frees the outbox and its buffers if nothing is queued or in flight (buffers that grew
+    /// for a burst are not kept by an idle session).
+    pub fn release_if_empty(&mut self) {
+        if self.0.is_some() && self.is_empty() {
+            self.0 = None;
+        }
+    }
+}
+
+impl std::ops::Deref for Outbox {
+    type Target = Deliveries;
+
+    fn deref(&self) -> &Deliveries {
+        self.0.as_deref().unwrap_or(&NO_DELIVERIES)
+    }
+}
+
+impl std::ops::DerefMut for Outbox {
+    fn deref_mut(&mut self) -> &mut Deliveries {
+        self.0.get_or_insert_with(Box::default)
+    }
 }
 
 /// The parts of a session's state that most sessions never use.
@@ -229,7 +282,7 @@ impl SessionCell {
                     outcome,
                     Enqueued::Queued | Enqueued::QueuedCongested | Enqueued::DroppedOldest
                 ) {
-                    if let Some(queued) = state.queue.back() {
+                    if let Some(queued) = state.out.queue.back() {
                         persistence.message_saved(&self.client_id, queued.seq, queued, None);
                     }
                 }
@@ -359,8 +412,8 @@ impl SessionState {
             return Enqueued::SkippedQos0Offline;
         }
         let size = delivery.message.queued_size();
-        let full =
-            self.queue.len() >= limits.max_messages || self.queued_bytes + size > limits.max_bytes;
+        let full = self.out.queue.len() >= limits.max_messages
+            || self.out.queued_bytes + size > limits.max_bytes;
         let over_budget =
             limits.total_bytes.load(Ordering::Relaxed) + size > limits.max_total_bytes;
         let mut outcome = Enqueued::Queued;
@@ -368,12 +421,12 @@ impl SessionState {
             self.count_dropped();
             return Enqueued::DroppedNewest;
         }
-        let congested = full || self.queued_bytes + size >= limits.backpressure_bytes;
+        let congested = full || self.out.queued_bytes + size >= limits.backpressure_bytes;
         if congested
             && limits.backpressure
             && self.owner.is_some()
-            && self.queue.len() < limits.max_messages.saturating_mul(2)
-            && self.queued_bytes + size <= limits.max_bytes
+            && self.out.queue.len() < limits.max_messages.saturating_mul(2)
+            && self.out.queued_bytes + size <= limits.max_bytes
         {
             // Online: keep the message and slow the publisher down instead.
             outcome = Enqueued::QueuedCongested;
@@ -381,7 +434,7 @@ impl SessionState {
             // A queue over its limit through backpressure is at its hard limit: the new
             // message is dropped rather than older ones (publishers were asked to wait).
             let policy = match limits.policy {
-                OverflowPolicy::DropOldest if self.queue.len() > limits.max_messages => {
+                OverflowPolicy::DropOldest if self.out.queue.len() > limits.max_messages => {
                     OverflowPolicy::DropNewest
                 }
                 policy => policy,
@@ -401,17 +454,17 @@ impl SessionState {
                         return Enqueued::DroppedNewest;
                     }
                     // Drop as many of the oldest as it takes to respect both limits.
-                    while self.queue.len() >= limits.max_messages
-                        || self.queued_bytes + size > limits.max_bytes
+                    while self.out.queue.len() >= limits.max_messages
+                        || self.out.queued_bytes + size > limits.max_bytes
                     {
-                        let Some(oldest) = self.queue.pop_front() else {
+                        let Some(oldest) = self.out.queue.pop_front() else {
                             break;
                         };
                         let freed = oldest.message.queued_size();
                         if oldest.seq != 0 {
                             self.rare_mut().unstored.push(oldest.seq);
                         }
-                        self.queued_bytes -= freed;
+                        self.out.queued_bytes -= freed;
                         limits.total_bytes.fetch_sub(freed, Ordering::Relaxed);
                         self.count_dropped();
                         outcome = Enqueued::DroppedOldest;
@@ -419,9 +472,9 @@ impl SessionState {
                 }
             }
         }
-        self.queued_bytes += size;
+        self.out.queued_bytes += size;
         limits.total_bytes.fetch_add(size, Ordering::Relaxed);
-        self.queue.push_back(delivery);
+        self.out.queue.push_back(delivery);
         outcome
     }
 
@@ -430,8 +483,8 @@ impl SessionState {
     pub fn is_congested(&self, limits: &QueueLimits<'_>) -> bool {
         self.owner.is_some()
             && !self.discarded
-            && (self.queue.len() > limits.max_messages / 2
-                || self.queued_bytes > limits.backpressure_bytes / 2)
+            && (self.out.queue.len() > limits.max_messages / 2
+                || self.out.queued_bytes > limits.backpressure_bytes / 2)
     }
 
     /// The paused publishers to wake, if the session is no longer congested.
@@ -459,9 +512,9 @@ impl SessionState {
     pub fn requeue_front(&mut self, deliveries: Vec<Delivery>, total_bytes: &AtomicUsize) {
         for delivery in deliveries.into_iter().rev() {
             let size = delivery.message.queued_size();
-            self.queued_bytes += size;
+            self.out.queued_bytes += size;
             total_bytes.fetch_add(size, Ordering::Relaxed);
-            self.queue.push_front(delivery);
+            self.out.queue.push_front(delivery);
         }
     }
 
@@ -469,18 +522,24 @@ impl SessionState {
     /// adding them to `released`, for the caller to take off the broker-wide counter once
     /// per batch rather than once per message.
     pub fn dequeue_into(&mut self, released: &mut usize) -> Option<Delivery> {
-        let delivery = self.queue.pop_front()?;
+        if self.out.queue.is_empty() {
+            return None;
+        }
+        let delivery = self.out.queue.pop_front()?;
         let size = delivery.message.queued_size();
-        self.queued_bytes -= size;
+        self.out.queued_bytes -= size;
         *released += size;
         Some(delivery)
     }
 
     /// Empties the queue (session discarded), releasing its bytes.
     pub fn clear_queue(&mut self, total_bytes: &AtomicUsize) {
-        total_bytes.fetch_sub(self.queued_bytes, Ordering::Relaxed);
-        self.queued_bytes = 0;
-        self.queue.clear();
+        if self.out.queue.is_empty() {
+            return;
+        }
+        total_bytes.fetch_sub(self.out.queued_bytes, Ordering::Relaxed);
+        self.out.queued_bytes = 0;
+        self.out.queue.clear();
     }
 
     /// Removes and returns the QoS 1/2 messages that reached this session through a shared
@@ -488,7 +547,10 @@ impl SessionState {
     /// or PUBREC), for redelivery to another member of the group.
     pub fn take_shared_unacknowledged(&mut self, total_bytes: &AtomicUsize) -> Vec<Delivery> {
         let mut taken = Vec::new();
-        self.inflight.retain(|entry| {
+        if self.out.is_empty() {
+            return taken;
+        }
+        self.out.inflight.retain(|entry| {
             // QoS 2 messages already sent stay: their delivery must be completed with this
             // client (MQTT-4.8.2-4/-5). QoS 1 ones may go to another member.
             let orphan =
@@ -498,18 +560,18 @@ impl SessionState {
             }
             !orphan
         });
-        let mut kept = VecDeque::with_capacity(self.queue.len());
-        while let Some(delivery) = self.queue.pop_front() {
+        let mut kept = VecDeque::with_capacity(self.out.queue.len());
+        while let Some(delivery) = self.out.queue.pop_front() {
             if delivery.shared.is_some() && delivery.qos != QoS::AtMostOnce {
                 let size = delivery.message.queued_size();
-                self.queued_bytes -= size;
+                self.out.queued_bytes -= size;
                 total_bytes.fetch_sub(size, Ordering::Relaxed);
                 taken.push(delivery);
             } else {
                 kept.push_back(delivery);
             }
         }
-        self.queue = kept;
+        self.out.queue = kept;
         taken
     }
 
@@ -519,6 +581,7 @@ impl SessionState {
         let mut candidate = self.next_packet_id.unwrap_or(PacketId::MIN);
         for _ in 0..u16::MAX {
             if !self
+                .out
                 .inflight
                 .iter()
                 .any(|entry| entry.packet_id == candidate)
@@ -533,7 +596,8 @@ impl SessionState {
 
     /// The position of the in-flight entry with `packet_id`.
     pub fn inflight_position(&self, packet_id: PacketId) -> Option<usize> {
-        self.inflight
+        self.out
+            .inflight
             .iter()
             .position(|entry| entry.packet_id == packet_id)
     }
@@ -547,6 +611,32 @@ mod size_tests {
     fn the_session_stays_small() {
         let size = std::mem::size_of::<super::SessionCell>();
         eprintln!("SessionCell: {size} bytes");
-        assert!(size <= 240, "SessionCell grew to {size} bytes");
+        assert!(size <= 176, "SessionCell grew to {size} bytes");
+    }
+
+    /// The outbox of an idle session holds no allocation: reading it allocates nothing,
+    /// writing allocates it, and it is released once nothing is queued or in flight.
+    #[test]
+    fn an_outbox_is_allocated_while_used_and_released_when_empty() {
+        let mut state = super::SessionState::default();
+        assert!(state.out.0.is_none());
+        assert_eq!(state.out.queue.len(), 0);
+        assert_eq!(state.out.queued_bytes, 0);
+        assert!(state.out.0.is_none(), "a read allocated the outbox");
+
+        state.out.queued_bytes += 1;
+        assert!(state.out.0.is_some());
+        state.out.release_if_empty();
+        assert!(
+            state.out.0.is_none(),
+            "no message queued or in flight: released"
+        );
+
+        let mut released = 0;
+        assert!(state.dequeue_into(&mut released).is_none());
+        assert!(
+            state.out.0.is_none(),
+            "an empty dequeue allocated the outbox"
+        );
     }
 }

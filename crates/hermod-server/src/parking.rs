@@ -223,8 +223,9 @@ impl Lot {
     /// Parks an idle connection. Gives it back if it cannot be parked now — the lot is closed
     /// (shutdown), a delivery or a packet arrived while it was being parked, or the socket
     /// could not join the lot's epoll set — and the caller goes on driving it.
-    pub(crate) fn park(&self, idle: Idle) -> Result<(), Idle> {
+    pub(crate) fn park(&self, mut idle: Idle) -> Result<(), Idle> {
         let shared = &self.shared;
+        idle.connection.release_idle_buffers();
         let Some((slot, generation)) = self.reserve() else {
             return Err(idle);
         };

@@ -341,6 +341,21 @@ impl Connection {
             && !self.has_held_acks()
     }
 
+    /// Frees what an idle connection does not need: the session's delivery buffers when
+    /// nothing is queued or in flight, and an empty write buffer's capacity. For a connection
+    /// being set aside (parked); the next delivery allocates them again.
+    pub fn release_idle_buffers(&mut self) {
+        if self.tx.is_empty() {
+            self.tx = BytesMut::new();
+        }
+        if let Some(session) = &self.session {
+            let mut state = session.lock();
+            if state.owner == Some(self.id) {
+                state.out.release_if_empty();
+            }
+        }
+    }
+
     /// Registers the task waker to call when deliveries arrive for this connection's session
     /// (or it is taken over, or the broker shuts down). Call before sleeping, every time.
     /// Returns true if deliveries were queued since the queue was last drained: call
@@ -640,6 +655,7 @@ impl Connection {
                 released = state.take_all_congestion_waiters();
                 state.generation += 1;
                 orphans = state.take_shared_unacknowledged(&self.broker.inner.queued_bytes);
+                state.out.release_if_empty();
             }
             (
                 owned,
