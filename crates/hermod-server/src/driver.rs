@@ -40,6 +40,10 @@ struct Wake {
     shutdown: bool,
 }
 
+/// The quiet period before a new connection is parked the first time (at most
+/// `server.park_idle_after`).
+const FIRST_PARK_AFTER: Duration = Duration::from_millis(100);
+
 /// Drives one connection until it closes. `shutdown` wakes a connection that has no session
 /// yet (still waiting for CONNECT) when the server stops; connected ones are woken through
 /// their session.
@@ -65,7 +69,14 @@ pub(crate) async fn drive(
     lot: Option<Lot>,
 ) {
     let (mut stream, mut decoder, mut slot) = (stream, decoder, slot);
-    let park_after = lot.as_ref().map(Lot::park_after);
+    // A new connection (its decoder has not seen CONNECT) is parked after a shorter quiet
+    // period the first time: most devices connect, subscribe and go quiet, and after a
+    // reconnect storm thousands of fresh connections would otherwise each hold a task for
+    // the whole period. Once resumed from the lot, the configured period applies.
+    let park_after = lot.as_ref().map(|lot| match decoder.version() {
+        None => lot.park_after().min(FIRST_PARK_AFTER),
+        Some(_) => lot.park_after(),
+    });
     // Both buffers stay unallocated while the connection is idle: the read buffer is taken
     // only when the socket is readable and released once every packet in it was handled.
     let mut read_buf = BytesMut::new();
@@ -181,8 +192,8 @@ pub(crate) async fn drive(
         let now = Instant::now();
         if did_read || did_write {
             last_active = now;
-        } else if let Some(lot) = &lot
-            && now >= last_active + lot.park_after()
+        } else if let (Some(lot), Some(park_after)) = (&lot, park_after)
+            && now >= last_active + park_after
             && read_buf.is_empty()
             && !left_by_pause
             && connection.is_idle()
