@@ -19,6 +19,9 @@ pub const MAX_FIELD_LEN: usize = u16::MAX as usize;
 pub struct MqttString(Bytes);
 
 impl MqttString {
+    /// The empty string.
+    pub const EMPTY: MqttString = MqttString(Bytes::new());
+
     /// Validates `bytes` as an MQTT string without copying them.
     pub fn from_bytes(bytes: Bytes) -> Result<MqttString, DecodeError> {
         validate(&bytes)?;

@@ -472,6 +472,10 @@ impl Lot {
 
 /// Ends a connection whose socket was lost while parking or resuming it: the engine treats
 /// it as a lost connection (the will is published, the session goes offline).
+#[expect(
+    clippy::boxed_local,
+    reason = "the engine arrives boxed from its slot; unboxing it only to close it copies it"
+)]
 fn end(mut connection: Box<Connection>) {
     connection.handle_close(Instant::now());
 }

@@ -131,8 +131,7 @@ impl Connection {
             expiry.is_zero()
         };
 
-        let session_present = self.attach_session(now, &client_id, connect.clean_start, expiry);
-        self.client_id = client_id;
+        let session_present = self.attach_session(now, client_id, connect.clean_start, expiry);
         self.phase = Phase::Active;
 
         // What the client accepts from us.
@@ -175,7 +174,7 @@ impl Connection {
                     retain: will.retain,
                     properties,
                     publisher: None,
-                    publisher_client_id: self.client_id.clone(),
+                    publisher_client_id: self.client_id().clone(),
                     // Set when published: the will's expiry counts from then.
                     expires_at: None,
                     encoded: Default::default(),
@@ -202,7 +201,7 @@ impl Connection {
             }
             if connect.properties.request_response_information == Some(true) {
                 properties.response_information =
-                    MqttString::new(&format!("response/{}", self.client_id)).ok();
+                    MqttString::new(&format!("response/{}", self.client_id())).ok();
             }
         }
         self.send(&Packet::ConnAck(Box::new(connack)));
@@ -210,7 +209,7 @@ impl Connection {
         tracing::info!(
             conn = self.id,
             peer = %self.peer,
-            client_id = %self.client_id,
+            client_id = %self.client_id(),
             version = %self.version,
             session_present,
             keep_alive,
@@ -241,13 +240,13 @@ impl Connection {
     fn attach_session(
         &mut self,
         now: Instant,
-        client_id: &MqttString,
+        client_id: MqttString,
         clean_start: bool,
         expiry: Duration,
     ) -> bool {
         let broker = self.broker.clone();
         let _attach = broker.attach_lock();
-        let existing = broker.sessions().get(client_id);
+        let existing = broker.sessions().get(&client_id);
         if let Some(session) = existing {
             if clean_start {
                 // MQTT-3.1.2-4: discard the old session and start a new one.
@@ -279,11 +278,7 @@ impl Connection {
                 }
             }
         }
-        let session = Arc::new(SessionCell::new(
-            broker.next_id(),
-            client_id.clone(),
-            expiry,
-        ));
+        let session = Arc::new(SessionCell::new(broker.next_id(), client_id, expiry));
         session.lock().owner = Some(self.id);
         broker.sessions().insert(Arc::clone(&session));
         self.session = Some(session);

@@ -100,7 +100,7 @@ impl Connection {
     fn refuse_unstored(&mut self, now: Instant, packet: Packet) -> bool {
         tracing::warn!(
             conn = self.id,
-            client_id = %self.client_id,
+            client_id = %self.client_id(),
             "a QoS 1/2 message could not be stored: refused"
         );
         if !self.version.is_v5() {

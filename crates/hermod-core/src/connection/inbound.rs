@@ -65,7 +65,7 @@ impl Connection {
                     ..publish.properties
                 },
                 publisher: self.session.as_ref().map(|session| session.id),
-                publisher_client_id: self.client_id.clone(),
+                publisher_client_id: self.client_id().clone(),
             });
             let before = self.last_store_change();
             let recipients = match self.pause.as_mut() {

@@ -104,6 +104,9 @@ enum Phase {
     Closed,
 }
 
+/// The client identifier of a connection without a session.
+static NO_CLIENT_ID: MqttString = MqttString::EMPTY;
+
 /// A network connection's protocol state.
 pub struct Connection {
     broker: Broker,
@@ -111,7 +114,6 @@ pub struct Connection {
     peer: Box<str>,
     phase: Phase,
     version: ProtocolVersion,
-    client_id: MqttString,
     session: Option<Arc<SessionCell>>,
     /// Backpressure on this client, boxed while there is some (most connections never have
     /// any, and every connection's engine stays in memory).
@@ -184,7 +186,7 @@ impl fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("id", &self.id)
             .field("peer", &self.peer)
-            .field("client_id", &self.client_id)
+            .field("client_id", self.client_id())
             .field("phase", &self.phase)
             .field("version", &self.version)
             .field("close", &self.close)
@@ -201,7 +203,6 @@ impl Broker {
             peer: peer.into().into_boxed_str(),
             phase: Phase::AwaitingConnect,
             version: ProtocolVersion::V3_1_1,
-            client_id: MqttString::default(),
             session: None,
             keep_alive_secs: 0,
             pause: None,
@@ -231,9 +232,12 @@ impl Connection {
         self.id
     }
 
-    /// The client identifier, once CONNECT was accepted (empty before).
+    /// The client identifier, once CONNECT was accepted (empty before, and once the session
+    /// was let go at the end). Kept by the session only: one copy per client.
     pub fn client_id(&self) -> &MqttString {
-        &self.client_id
+        self.session
+            .as_ref()
+            .map_or(&NO_CLIENT_ID, |session| &session.client_id)
     }
 
     /// The protocol version, once CONNECT was accepted.
@@ -278,7 +282,7 @@ impl Connection {
         if now >= paused_since + MAX_PAUSE {
             tracing::debug!(
                 conn = self.id,
-                client_id = %self.client_id,
+                client_id = %self.client_id(),
                 "backpressure pause at its limit: handling one more read batch"
             );
             self.leave_congestion();
@@ -489,7 +493,7 @@ impl Connection {
                     if now >= deadline {
                         tracing::info!(
                             conn = self.id,
-                            client_id = %self.client_id,
+                            client_id = %self.client_id(),
                             "keep alive expired"
                         );
                         self.finish(
@@ -581,7 +585,7 @@ impl Connection {
         tracing::warn!(
             conn = self.id,
             peer = %self.peer,
-            client_id = %self.client_id,
+            client_id = %self.client_id(),
             rule = violation.rule_for(self.version),
             %violation,
             "protocol violation: closing"
@@ -624,7 +628,7 @@ impl Connection {
         tracing::info!(
             conn = self.id,
             peer = %self.peer,
-            client_id = %self.client_id,
+            client_id = %self.client_id(),
             reason = ?reason,
             "disconnected"
         );
@@ -801,6 +805,6 @@ mod size_tests {
     fn the_connection_engine_stays_small() {
         let size = std::mem::size_of::<super::Connection>();
         eprintln!("Connection: {size} bytes");
-        assert!(size <= 208, "Connection grew to {size} bytes");
+        assert!(size <= 176, "Connection grew to {size} bytes");
     }
 }
