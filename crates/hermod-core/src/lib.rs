@@ -39,6 +39,6 @@ mod tests;
 
 pub use broker::Broker;
 pub use config::{BrokerConfig, OverflowPolicy};
-pub use connection::{CloseReason, Connection};
+pub use connection::{CloseReason, Connection, Peer};
 pub use message::{Delivery, Message};
 pub use violation::Violation;

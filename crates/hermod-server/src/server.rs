@@ -202,7 +202,7 @@ impl Acceptor {
             if let Err(error) = stream.set_nodelay(true) {
                 tracing::debug!(%error, "TCP_NODELAY not set");
             }
-            let connection = broker.accept(Instant::now(), peer.to_string());
+            let connection = broker.accept(Instant::now(), peer);
             // The engine is boxed: moved by value through the task's nested futures, its state
             // would be laid out more than once in every connection's task.
             let connection = Box::new(connection);
@@ -266,7 +266,7 @@ mod tests {
             .unwrap();
         let (stream, peer) = listener.accept().await.unwrap();
         let broker = Broker::new(hermod_core::BrokerConfig::default());
-        let connection = Box::new(broker.accept(Instant::now(), peer.to_string()));
+        let connection = Box::new(broker.accept(Instant::now(), peer));
         let decoder = crate::driver::new_decoder(&connection);
         let slot = ConnectionSlot::take(&Arc::new(AtomicUsize::new(0)));
         let future = crate::driver::drive(

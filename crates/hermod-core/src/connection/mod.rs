@@ -14,6 +14,7 @@ mod connect;
 mod held;
 mod inbound;
 mod outbound;
+mod peer;
 mod subscribe;
 
 use std::collections::{HashMap, VecDeque};
@@ -30,6 +31,7 @@ use crate::message::Message;
 use crate::session::SessionCell;
 use crate::stats::Stats;
 use crate::violation::Violation;
+pub use peer::Peer;
 
 /// The longest a connection stays paused by backpressure before it handles one more read
 /// batch regardless (see [`Connection::poll_read_ready`]).
@@ -111,7 +113,7 @@ static NO_CLIENT_ID: MqttString = MqttString::EMPTY;
 pub struct Connection {
     broker: Broker,
     id: u64,
-    peer: Box<str>,
+    peer: Peer,
     phase: Phase,
     version: ProtocolVersion,
     session: Option<Arc<SessionCell>>,
@@ -196,11 +198,11 @@ impl fmt::Debug for Connection {
 
 impl Broker {
     /// A new connection from `peer` (for logs), opened at `now`.
-    pub fn accept(&self, now: Instant, peer: impl Into<String>) -> Connection {
+    pub fn accept(&self, now: Instant, peer: impl Into<Peer>) -> Connection {
         Connection {
             broker: self.clone(),
             id: self.next_id(),
-            peer: peer.into().into_boxed_str(),
+            peer: peer.into(),
             phase: Phase::AwaitingConnect,
             version: ProtocolVersion::V3_1_1,
             session: None,
