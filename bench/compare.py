@@ -37,7 +37,11 @@ TOOL_CORE = "1"
 
 # --- brokers --------------------------------------------------------------------------------
 
-def hermod_command(port, workdir, storage=None):
+# Another Hermod build to compare with this one (`--baseline PATH`), as broker "hermod-baseline".
+BASELINE = None
+
+
+def hermod_command(port, workdir, storage=None, binary=None):
     """Hermod in memory, or with storage ("sync" or "periodic") in the run's directory."""
     config = workdir / "hermod.toml"
     stored = (f"[storage]\nmode = \"{storage}\"\ndata_dir = \"{workdir / 'data'}\"\n"
@@ -48,7 +52,7 @@ def hermod_command(port, workdir, storage=None):
         "[log]\nlevel = \"error\"\n" + stored
     )
     memory = [] if storage else ["--in-memory"]
-    return [str(HERMOD), "serve", "--config", str(config), "--port", str(port)] + memory
+    return [str(binary or HERMOD), "serve", "--config", str(config), "--port", str(port)] + memory
 
 
 def mosquitto_command(port, workdir, persistence=False):
@@ -91,6 +95,8 @@ BROKERS = {
     "hermod-sync": lambda port, workdir: hermod_command(port, workdir, "sync"),
     "hermod-periodic": lambda port, workdir: hermod_command(port, workdir, "periodic"),
     "mosquitto-persist": lambda port, workdir: mosquitto_command(port, workdir, True),
+    # A/B runs of two Hermod builds side by side (--baseline).
+    "hermod-baseline": lambda port, workdir: hermod_command(port, workdir, binary=BASELINE),
 }
 
 
@@ -293,6 +299,7 @@ RATIO_PAIRS = [
     ("hermod", "rumqttd", "Hermod/rumqttd"),
     ("hermod-sync", "mosquitto-persist", "Hermod sync/Mosquitto persist"),
     ("hermod-periodic", "mosquitto-persist", "Hermod periodic/Mosquitto persist"),
+    ("hermod", "hermod-baseline", "Hermod/baseline"),
 ]
 
 
@@ -395,12 +402,18 @@ def main():
     parser.add_argument("--scenarios", default=None, help="comma-separated; default: all")
     parser.add_argument("--idle-connections", type=int, default=19000)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    parser.add_argument("--baseline", default=None,
+                        help="another hermod binary, run as broker 'hermod-baseline'")
     parser.add_argument("--summarize", action="store_true",
                         help="only rebuild summary.md and the charts from OUT/raw.jsonl")
     arguments = parser.parse_args()
     if arguments.summarize:
         resummarize(Path(arguments.out))
         return
+    global BASELINE
+    BASELINE = arguments.baseline
+    if "hermod-baseline" in arguments.brokers.split(",") and not BASELINE:
+        sys.exit("broker hermod-baseline needs --baseline PATH")
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -24,7 +24,8 @@ pub struct ServerConfig {
     /// How long a connection must have had nothing to do before it is parked: its task ends
     /// and its socket waits in the parking lot's epoll set (see `crate::parking`), which
     /// saves about half of an idle connection's memory; resuming it costs a few system
-    /// calls. `None`: never. Default: 1 s.
+    /// calls. A new connection's first park comes after at most 100 ms of quiet. `None`:
+    /// never. Default: 1 s.
     pub park_idle_after: Option<Duration>,
 }
 

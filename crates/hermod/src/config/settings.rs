@@ -51,7 +51,8 @@ pub(crate) struct ServerSection {
     /// How long a shutdown waits for clients to close. Default: 5 s.
     #[serde(with = "humantime_serde")]
     pub(crate) shutdown_grace: Duration,
-    /// How long a connection must have been idle before it is parked (0: never). Default: 1 s.
+    /// How long a connection must have been idle before it is parked (0: never; a new
+    /// connection's first park comes after at most 100 ms). Default: 1 s.
     #[serde(with = "humantime_serde")]
     pub(crate) park_idle_after: Duration,
 }
