@@ -281,14 +281,11 @@ impl Broker {
             self.forget_session(session, &mut state);
             state.discarded = true;
             state.clear_queue(&self.inner.queued_bytes);
-            if !state.out.inflight.is_empty() {
-                state.out.inflight.clear();
-            }
-            state.out.release_if_empty();
+            state.inflight.clear();
             (
                 state
                     .subscriptions
-                    .drain()
+                    .take_all()
                     .map(|(filter, _)| filter)
                     .collect(),
                 state.take_all_congestion_waiters(),

@@ -150,7 +150,7 @@ impl crate::Broker {
         };
         persistence.session_saved(&session.client_id, &record);
         if !state.persisted {
-            for (filter, subscription) in &state.subscriptions {
+            for (filter, subscription) in state.subscriptions.iter() {
                 persistence.subscription_saved(&session.client_id, filter, subscription);
             }
             state.persisted = true;
@@ -206,7 +206,7 @@ impl crate::Broker {
                 delivery.seq = restored.seq;
                 match restored.inflight {
                     Some((packet_id, stage)) => {
-                        state.out.inflight.push_back(crate::session::Inflight {
+                        state.inflight.push_back(crate::session::Inflight {
                             packet_id,
                             delivery,
                             stage,
@@ -214,11 +214,11 @@ impl crate::Broker {
                     }
                     None => {
                         let size = delivery.message.queued_size();
-                        state.out.queued_bytes += size;
+                        state.queued_bytes += size;
                         self.inner
                             .queued_bytes
                             .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
-                        state.out.queue.push_back(delivery);
+                        state.queue.push_back(delivery);
                     }
                 }
             }

@@ -29,9 +29,7 @@ impl Connection {
         self.client_max_packet_size = connect
             .properties
             .maximum_packet_size
-            .map_or(hermod_codec::header::MAX_PACKET_SIZE, |size| {
-                size.get() as usize
-            });
+            .map_or(super::NO_PACKET_SIZE_LIMIT, |size| size.get());
         let config = self.broker.config().clone();
         if self.broker.is_shutting_down() {
             self.refuse(now, ReasonCode::SERVER_UNAVAILABLE);

@@ -216,25 +216,24 @@ impl Connection {
             match state.inflight_position(packet_id) {
                 Some(position) => {
                     let awaiting_rec = state
-                        .out
                         .inflight
                         .get(position)
                         .is_some_and(|entry| entry.stage == OutboundStage::AwaitingPubRec);
                     if !reason.is_success() {
                         // The client refused the message: the flow ends here.
-                        if let Some(entry) = state.out.inflight.remove(position) {
+                        if let Some(entry) = state.inflight.remove(position) {
                             self.broker.unstore(&session, &state, entry.delivery.seq);
                         }
                         return Ok(());
                     }
                     if awaiting_rec {
                         let persistence = self.broker.persistence_for(&state).is_some();
-                        if let Some(entry) = state.out.inflight.get_mut(position) {
+                        if let Some(entry) = state.inflight.get_mut(position) {
                             entry.stage = OutboundStage::AwaitingPubComp;
                         }
                         if persistence {
                             if let (Some(entry), Some(persistence)) = (
-                                state.out.inflight.get(position),
+                                state.inflight.get(position),
                                 self.broker.persistence_for(&state),
                             ) {
                                 if entry.delivery.seq != 0 {
@@ -274,12 +273,11 @@ impl Connection {
             let mut state = session.lock();
             if let Some(position) = state.inflight_position(packet_id) {
                 if state
-                    .out
                     .inflight
                     .get(position)
                     .is_some_and(|entry| entry.stage == stage)
                 {
-                    if let Some(entry) = state.out.inflight.remove(position) {
+                    if let Some(entry) = state.inflight.remove(position) {
                         self.broker.unstore(session, &state, entry.delivery.seq);
                     }
                     return;

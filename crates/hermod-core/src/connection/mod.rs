@@ -106,6 +106,10 @@ enum Phase {
     Closed,
 }
 
+/// The largest packet MQTT can express: the client's limit when it sets none.
+const NO_PACKET_SIZE_LIMIT: u32 = 268_435_460;
+const _: () = assert!(NO_PACKET_SIZE_LIMIT as usize == hermod_codec::header::MAX_PACKET_SIZE);
+
 /// The client identifier of a connection without a session.
 static NO_CLIENT_ID: MqttString = MqttString::EMPTY;
 
@@ -143,7 +147,7 @@ pub struct Connection {
     )]
     deferred_resend: Option<Box<VecDeque<hermod_codec::PacketId>>>,
     /// The largest packet the client accepts.
-    client_max_packet_size: usize,
+    client_max_packet_size: u32,
     /// Whether the client allows reason strings and user properties on failures.
     request_problem_information: bool,
     /// Whether the session expiry at CONNECT was 0 (then DISCONNECT may not raise it).
@@ -154,7 +158,7 @@ pub struct Connection {
     /// `Connection::has_more_to_send`).
     more_to_send: bool,
     /// Messages sent since the broker's `messages_sent` counter was last updated.
-    sent_unflushed: u64,
+    sent_unflushed: u32,
     /// Set once the connection must end.
     close: Option<CloseReason>,
     /// Why, in words, for the Reason String of the DISCONNECT or CONNACK (MQTT 5).
@@ -215,7 +219,7 @@ impl Broker {
             client_topic_alias_maximum: 0,
             send_window: u16::MAX,
             deferred_resend: None,
-            client_max_packet_size: hermod_codec::header::MAX_PACKET_SIZE,
+            client_max_packet_size: NO_PACKET_SIZE_LIMIT,
             request_problem_information: true,
             connect_expiry_zero: true,
             tx: BytesMut::new(),
@@ -251,6 +255,11 @@ impl Connection {
     /// while the connection still waits for its CONNECT.
     pub fn connected_version(&self) -> Option<ProtocolVersion> {
         (self.phase != Phase::AwaitingConnect).then_some(self.version)
+    }
+
+    /// The largest packet the client accepts (its Maximum Packet Size, MQTT 5).
+    fn client_max_packet_size(&self) -> usize {
+        self.client_max_packet_size as usize
     }
 
     /// The largest packet the broker accepts from this client, for the decoder.
@@ -347,9 +356,9 @@ impl Connection {
             && !self.has_held_acks()
     }
 
-    /// Frees what an idle connection does not need: the session's delivery buffers when
-    /// nothing is queued or in flight, and an empty write buffer's capacity. For a connection
-    /// being set aside (parked); the next delivery allocates them again.
+    /// Frees what an idle connection does not need: the capacity of its session's empty
+    /// delivery buffers and of its empty write buffer. For a connection being set aside
+    /// (parked); the next delivery allocates them again.
     pub fn release_idle_buffers(&mut self) {
         if self.tx.is_empty() {
             self.tx = BytesMut::new();
@@ -357,7 +366,7 @@ impl Connection {
         if let Some(session) = &self.session {
             let mut state = session.lock();
             if state.owner == Some(self.id) {
-                state.out.release_if_empty();
+                state.release_idle_buffers();
             }
         }
     }
@@ -571,7 +580,7 @@ impl Connection {
             && !matches!(packet, Packet::Publish(_))
             && packet
                 .encoded_len(self.version)
-                .is_ok_and(|len| len > self.client_max_packet_size)
+                .is_ok_and(|len| len > self.client_max_packet_size())
         {
             stripped = without_problem_information(packet);
             packet = &stripped;
@@ -661,7 +670,7 @@ impl Connection {
                 released = state.take_all_congestion_waiters();
                 state.generation += 1;
                 orphans = state.take_shared_unacknowledged(&self.broker.inner.queued_bytes);
-                state.out.release_if_empty();
+                state.release_idle_buffers();
             }
             (
                 owned,
@@ -807,6 +816,6 @@ mod size_tests {
     fn the_connection_engine_stays_small() {
         let size = std::mem::size_of::<super::Connection>();
         eprintln!("Connection: {size} bytes");
-        assert!(size <= 176, "Connection grew to {size} bytes");
+        assert!(size <= 168, "Connection grew to {size} bytes");
     }
 }

@@ -37,10 +37,10 @@ impl Connection {
         }
         if self.sent_unflushed > 0 {
             // One update of the shared counter per turn, not per message.
-            self.broker
-                .stats()
-                .messages_sent
-                .fetch_add(self.sent_unflushed, std::sync::atomic::Ordering::Relaxed);
+            self.broker.stats().messages_sent.fetch_add(
+                u64::from(self.sent_unflushed),
+                std::sync::atomic::Ordering::Relaxed,
+            );
             self.sent_unflushed = 0;
         }
         if self.tx.is_empty() {
@@ -92,14 +92,14 @@ impl Connection {
                 // One write's worth of output per turn (at least one message).
                 let mut room = MAX_TX_BATCH.saturating_sub(self.tx.len());
                 while batch.len() < DRAIN_BATCH {
-                    let Some(front) = state.out.queue.front() else {
+                    let Some(front) = state.queue.front() else {
                         break;
                     };
                     if room == 0 {
                         self.more_to_send = true;
                         break;
                     }
-                    if front.qos != QoS::AtMostOnce && state.out.inflight.len() >= window {
+                    if front.qos != QoS::AtMostOnce && state.inflight.len() >= window {
                         break;
                     }
                     let Some(delivery) = state.dequeue_into(&mut released) else {
@@ -138,7 +138,7 @@ impl Connection {
                                 );
                             }
                         }
-                        state.out.inflight.push_back(Inflight {
+                        state.inflight.push_back(Inflight {
                             packet_id,
                             delivery: delivery.clone(),
                             stage,
@@ -159,7 +159,7 @@ impl Connection {
                     let mut state = session.lock();
                     if let Some(packet_id) = packet_id {
                         if let Some(position) = state.inflight_position(packet_id) {
-                            state.out.inflight.remove(position);
+                            state.inflight.remove(position);
                         }
                     }
                     broker.unstore(&session, &state, delivery.seq);
@@ -196,7 +196,7 @@ impl Connection {
         let Some(session) = self.session.as_ref().map(Arc::clone) else {
             return;
         };
-        let inflight: Vec<Inflight> = session.lock().out.inflight.iter().cloned().collect();
+        let inflight: Vec<Inflight> = session.lock().inflight.iter().cloned().collect();
         // Resent PUBLISH packets count against the client's Receive Maximum for this
         // connection (MQTT 5.0 section 3.3.4); the rest wait in `deferred_resend`.
         let mut budget = self.window();
@@ -218,7 +218,7 @@ impl Connection {
                         // it does not hold a slot of the window forever.
                         let mut state = session.lock();
                         if let Some(position) = state.inflight_position(entry.packet_id) {
-                            state.out.inflight.remove(position);
+                            state.inflight.remove(position);
                         }
                         self.broker.unstore(&session, &state, entry.delivery.seq);
                     }
@@ -268,10 +268,10 @@ impl Connection {
                 deferred.retain(|packet_id| {
                     state
                         .inflight_position(*packet_id)
-                        .and_then(|position| state.out.inflight.get(position))
+                        .and_then(|position| state.inflight.get(position))
                         .is_some_and(|entry| entry.stage != OutboundStage::AwaitingPubComp)
                 });
-                if state.out.inflight.len() - deferred.len() >= window {
+                if state.inflight.len() - deferred.len() >= window {
                     return;
                 }
                 let Some(packet_id) = deferred.pop_front() else {
@@ -279,14 +279,14 @@ impl Connection {
                 };
                 state
                     .inflight_position(packet_id)
-                    .and_then(|position| state.out.inflight.get(position))
+                    .and_then(|position| state.inflight.get(position))
                     .cloned()
             };
             let Some(entry) = entry else { continue };
             if !self.send_delivery(now, &entry.delivery, Some(entry.packet_id), true) {
                 let mut state = session.lock();
                 if let Some(position) = state.inflight_position(entry.packet_id) {
-                    state.out.inflight.remove(position);
+                    state.inflight.remove(position);
                 }
                 self.broker.unstore(session, &state, entry.delivery.seq);
             }
@@ -336,7 +336,7 @@ impl Connection {
             payload: message.payload.clone(),
         });
         match publish.encoded_len(self.version) {
-            Ok(len) if len <= self.client_max_packet_size => {
+            Ok(len) if len <= self.client_max_packet_size() => {
                 self.send(&publish);
                 self.sent_unflushed += 1;
                 true
@@ -407,7 +407,7 @@ impl Connection {
             return None;
         }
         let _ = now;
-        if bytes.len() > self.client_max_packet_size {
+        if bytes.len() > self.client_max_packet_size() {
             Stats::bump(&self.broker.stats().messages_too_large);
             tracing::debug!(conn = self.id, topic = %message.topic, "message larger than the client accepts: dropped");
             return Some(false);
