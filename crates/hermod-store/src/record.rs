@@ -76,12 +76,7 @@ pub fn split_subscription_key(key: &[u8]) -> Result<(MqttString, String), Record
         .position(|&byte| byte == 0)
         .ok_or(RecordError::Malformed("subscription key without separator"))?;
     let (client, filter) = key.split_at(separator);
-    let client = std::str::from_utf8(client)
-        .ok()
-        .and_then(|text| MqttString::new(text).ok())
-        .ok_or(RecordError::Malformed(
-            "client identifier is not an MQTT string",
-        ))?;
+    let client = stored_client_id(client)?;
     let filter = filter
         .get(1..)
         .and_then(|filter| std::str::from_utf8(filter).ok())
@@ -110,6 +105,16 @@ pub fn encode_session(record: &SessionRecord, clocks: Clocks) -> Vec<u8> {
         }
     }
     value
+}
+
+/// A client identifier read back from a key or record.
+fn stored_client_id(bytes: &[u8]) -> Result<MqttString, RecordError> {
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|text| MqttString::new(text).ok())
+        .ok_or(RecordError::Malformed(
+            "client identifier is not an MQTT string",
+        ))
 }
 
 /// The length a record must have (version byte included).
@@ -277,12 +282,7 @@ pub fn split_queue_key(key: &[u8]) -> Result<(MqttString, u64), RecordError> {
     if rest.first() != Some(&0) {
         return Err(RecordError::Malformed("queue key without separator"));
     }
-    let client = std::str::from_utf8(client)
-        .ok()
-        .and_then(|text| MqttString::new(text).ok())
-        .ok_or(RecordError::Malformed(
-            "client identifier is not an MQTT string",
-        ))?;
+    let client = stored_client_id(client)?;
     let mut seq = [0u8; 8];
     seq.copy_from_slice(rest.get(1..).ok_or(RecordError::Malformed("queue key"))?);
     Ok((client, u64::from_be_bytes(seq)))
@@ -427,12 +427,7 @@ pub fn decode_message(record: &[u8], clocks: Clocks) -> Result<Message, RecordEr
     let client_id = header
         .get(..client_id_len)
         .ok_or(RecordError::Malformed("short client identifier"))?;
-    let client_id = std::str::from_utf8(client_id)
-        .ok()
-        .and_then(|text| MqttString::new(text).ok())
-        .ok_or(RecordError::Malformed(
-            "client identifier is not an MQTT string",
-        ))?;
+    let client_id = stored_client_id(client_id)?;
     let packet = header
         .get(client_id_len..)
         .ok_or(RecordError::Malformed("no packet"))?;
