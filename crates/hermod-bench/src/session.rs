@@ -11,7 +11,8 @@ pub struct SessionOptions {
     /// Clean Start (MQTT 5) / Clean Session (3.x). `false` keeps each client's session, which
     /// a broker with storage then persists.
     pub clean_start: bool,
-    /// MQTT 5 Session Expiry Interval in seconds (`None`: not sent).
+    /// MQTT 5 Session Expiry Interval in seconds. `None`: as mosquitto_pub/sub, a kept
+    /// session (`clean_start` false) never expires and a clean one sends none (0).
     pub session_expiry: Option<u32>,
     /// User name, if any.
     pub username: Option<String>,
@@ -31,11 +32,14 @@ impl Default for SessionOptions {
 }
 
 impl SessionOptions {
-    /// Sets these options on `connect`.
+    /// Sets these options on `connect` (the expiry only on MQTT 5, which has it).
     pub fn apply(&self, connect: &mut Connect) -> Result<(), BenchError> {
         connect.clean_start = self.clean_start;
         if connect.protocol.is_v5() {
-            connect.properties.session_expiry_interval = self.session_expiry;
+            // Without an expiry a 5.0 session ends with its connection, whatever Clean Start.
+            connect.properties.session_expiry_interval = self
+                .session_expiry
+                .or((!self.clean_start).then_some(u32::MAX));
         }
         connect.username = self.username.as_deref().map(MqttString::new).transpose()?;
         connect.password = self
@@ -70,5 +74,19 @@ mod tests {
         options.apply(&mut v3).unwrap();
         assert!(!v3.clean_start);
         assert_eq!(v3.properties.session_expiry_interval, None);
+    }
+
+    #[test]
+    fn a_kept_5_0_session_never_expires_unless_told() {
+        let kept = SessionOptions {
+            clean_start: false,
+            ..SessionOptions::default()
+        };
+        let mut v5 = Connect::new(ProtocolVersion::V5, MqttString::new("c").unwrap());
+        kept.apply(&mut v5).unwrap();
+        assert_eq!(v5.properties.session_expiry_interval, Some(u32::MAX));
+        let mut clean = Connect::new(ProtocolVersion::V5, MqttString::new("c").unwrap());
+        SessionOptions::default().apply(&mut clean).unwrap();
+        assert_eq!(clean.properties.session_expiry_interval, None);
     }
 }

@@ -107,8 +107,11 @@ enum Phase {
 }
 
 /// The largest packet MQTT can express: the client's limit when it sets none.
-const NO_PACKET_SIZE_LIMIT: u32 = 268_435_460;
-const _: () = assert!(NO_PACKET_SIZE_LIMIT as usize == hermod_codec::header::MAX_PACKET_SIZE);
+const NO_PACKET_SIZE_LIMIT: u32 = {
+    let max = hermod_codec::header::MAX_PACKET_SIZE;
+    assert!(max <= u32::MAX as usize);
+    max as u32
+};
 
 /// The client identifier of a connection without a session.
 static NO_CLIENT_ID: MqttString = MqttString::EMPTY;

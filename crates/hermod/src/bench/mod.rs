@@ -69,7 +69,8 @@ pub(crate) struct CommonArgs {
     /// by a broker with storage).
     #[arg(short = 'C', long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
     pub(crate) clean: bool,
-    /// MQTT 5 Session Expiry Interval in seconds.
+    /// MQTT 5 Session Expiry Interval in seconds (default with `-C false`: never expires, as
+    /// mosquitto_sub; otherwise 0).
     #[arg(short = 'x', long, value_name = "SECONDS")]
     pub(crate) session_expiry: Option<u32>,
     /// User name.

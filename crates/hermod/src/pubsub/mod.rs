@@ -79,25 +79,19 @@ fn connect_packet(
     };
     let client_id = MqttString::new(&id).context("invalid client id")?;
     let mut connect = Connect::new(version, client_id);
-    connect.clean_start = !args.disable_clean_session;
     connect.keep_alive = args.keepalive;
-    if let Some(username) = &args.username {
-        connect.username = Some(MqttString::new(username).context("invalid user name")?);
-    }
-    if let Some(password) = &args.pw {
-        connect.password = Some(Bytes::from(password.clone().into_bytes()));
-    }
-    if version.is_v5() {
-        let expiry = match (args.session_expiry, args.disable_clean_session) {
-            (Some(seconds), _) => Some(seconds),
-            (None, true) => Some(u32::MAX),
-            (None, false) => None,
-        };
-        connect.properties.session_expiry_interval = expiry;
-        connect.properties.user_properties = users;
-    } else if args.session_expiry.is_some() || !users.is_empty() {
+    if !version.is_v5() && (args.session_expiry.is_some() || !users.is_empty()) {
         bail!("--session-expiry and --user-property need -V mqttv5");
     }
+    hermod_bench::SessionOptions {
+        clean_start: !args.disable_clean_session,
+        session_expiry: args.session_expiry,
+        username: args.username.clone(),
+        password: args.pw.clone(),
+    }
+    .apply(&mut connect)
+    .context("invalid user name")?;
+    connect.properties.user_properties = users;
     if let Some(topic) = &args.will_topic {
         let payload = args.will_payload.clone().unwrap_or_default();
         connect.will = Some(Will {
